@@ -1,0 +1,72 @@
+"""primer-nb: a Jupyter notebook kit for Primer's Client Session API v2.4.
+
+Importing the package is cheap: pandas, ipywidgets, FastAPI and uvicorn are
+imported only by the parts that use them.
+"""
+
+from primer_nb.__about__ import __version__
+from primer_nb.errors import (
+    AuthenticationError,
+    FieldError,
+    ForbiddenError,
+    InvalidRequestError,
+    PrimerAPIError,
+    PrimerConfigError,
+    PrimerConnectionError,
+    PrimerError,
+    PrimerTimeoutError,
+    PrimerValidationError,
+    RateLimitError,
+    ServerError,
+    SessionError,
+)
+from primer_nb.models import (
+    Address,
+    ClientSession,
+    ClientSessionRequest,
+    ClientSessionUpdate,
+    Customer,
+    Fee,
+    LineItem,
+    Order,
+    PaymentMethodOptions,
+    SessionWarning,
+    Shipping,
+)
+from primer_nb.money import derived_amount, format_minor, from_minor, line_total, to_minor
+from primer_nb.validation import parse_request, parse_update
+
+__all__ = [
+    "Address",
+    "AuthenticationError",
+    "ClientSession",
+    "ClientSessionRequest",
+    "ClientSessionUpdate",
+    "Customer",
+    "Fee",
+    "FieldError",
+    "ForbiddenError",
+    "InvalidRequestError",
+    "LineItem",
+    "Order",
+    "PaymentMethodOptions",
+    "PrimerAPIError",
+    "PrimerConfigError",
+    "PrimerConnectionError",
+    "PrimerError",
+    "PrimerTimeoutError",
+    "PrimerValidationError",
+    "RateLimitError",
+    "ServerError",
+    "SessionError",
+    "SessionWarning",
+    "Shipping",
+    "__version__",
+    "derived_amount",
+    "format_minor",
+    "from_minor",
+    "line_total",
+    "parse_request",
+    "parse_update",
+    "to_minor",
+]

@@ -1,0 +1,237 @@
+"""The one exception tree of primer-nb.
+
+::
+
+    PrimerError                      anything primer-nb raises on purpose
+    ├── PrimerValidationError        a request failed local validation (no HTTP sent)
+    ├── PrimerConfigError            missing or contradictory configuration
+    ├── PrimerConnectionError        the request never got an HTTP answer
+    │   └── PrimerTimeoutError       ... because it ran out of time
+    └── PrimerAPIError               Primer (or the local sandbox) answered with an error
+        ├── AuthenticationError      401: missing or wrong API key
+        ├── ForbiddenError           403: the key lacks a scope
+        ├── SessionError             400 ClientSessionValidationError: unknown/expired token
+        ├── InvalidRequestError      400/422: the body broke a rule
+        ├── RateLimitError           429: slow down (see ``retry_after``)
+        └── ServerError              5xx: Primer's side failed or timed out
+
+No message, ``repr`` or attribute of these errors ever holds the API key.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "FieldError",
+    "ForbiddenError",
+    "InvalidRequestError",
+    "PrimerAPIError",
+    "PrimerConfigError",
+    "PrimerConnectionError",
+    "PrimerError",
+    "PrimerTimeoutError",
+    "PrimerValidationError",
+    "RateLimitError",
+    "ServerError",
+    "SessionError",
+    "error_from_response",
+]
+
+
+class PrimerError(Exception):
+    """Base class of every error primer-nb raises."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field, named by its JSON path (``$.order.lineItems[0].amount``)."""
+
+    path: str
+    description: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.description}"
+
+
+class PrimerValidationError(PrimerError, ValueError):
+    """A request body failed local validation; nothing was sent."""
+
+    def __init__(self, errors: list[FieldError], *, model: str = "ClientSessionAPIRequest") -> None:
+        self.errors = list(errors)
+        self.model = model
+        lines = "\n".join(f"  {error}" for error in self.errors)
+        count = len(self.errors)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the {model} body:\n{lines}")
+
+    @property
+    def paths(self) -> list[str]:
+        """The JSON paths of the fields at fault, in order."""
+        return [error.path for error in self.errors]
+
+
+class PrimerConfigError(PrimerError):
+    """Configuration is missing or contradicts itself (for example production without opt-in)."""
+
+
+class PrimerConnectionError(PrimerError):
+    """The request got no HTTP response (refused connection, DNS failure, reset)."""
+
+
+class PrimerTimeoutError(PrimerConnectionError):
+    """The request timed out before an HTTP response arrived."""
+
+
+class PrimerAPIError(PrimerError):
+    """Primer (or the local sandbox) answered with an HTTP error in its error envelope."""
+
+    def __init__(
+        self,
+        status_code: int,
+        *,
+        error_id: str | None = None,
+        description: str | None = None,
+        recovery_suggestion: str | None = None,
+        diagnostics_id: str | None = None,
+        validation_errors: list[Any] | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        body: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.error_id = error_id
+        self.description = description
+        self.recovery_suggestion = recovery_suggestion
+        self.diagnostics_id = diagnostics_id
+        self.validation_errors = validation_errors or []
+        self.method = method
+        self.url = url
+        self.body = body
+        self.retry_after = retry_after
+        super().__init__(self._message())
+
+    @property
+    def field_errors(self) -> list[FieldError]:
+        """Every ``validationErrors[].errors[]`` entry as a :class:`FieldError`."""
+        found: list[FieldError] = []
+        for group in self.validation_errors:
+            if isinstance(group, dict):
+                for item in group.get("errors") or []:
+                    if isinstance(item, dict):
+                        found.append(FieldError(str(item.get("path", "$")), str(item.get("description", ""))))
+            elif isinstance(group, str):
+                found.append(FieldError("$", group))
+        return found
+
+    def _message(self) -> str:
+        head = f"{self.status_code} {self.error_id or 'HTTP error'}"
+        if self.method and self.url:
+            head += f" on {self.method} {self.url}"
+        parts = [head]
+        if self.description:
+            parts.append(self.description)
+        parts.extend(f"  {error}" for error in self.field_errors)
+        if self.recovery_suggestion:
+            parts.append(f"Fix: {self.recovery_suggestion}")
+        if self.diagnostics_id:
+            parts.append(f"(diagnosticsId {self.diagnostics_id})")
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code}, error_id={self.error_id!r}, "
+            f"diagnostics_id={self.diagnostics_id!r})"
+        )
+
+    def _repr_html_(self) -> str:
+        """Render the error as a compact card in a notebook."""
+        esc = html.escape
+        rows = "".join(
+            f"<tr><td><code>{esc(e.path)}</code></td><td>{esc(e.description)}</td></tr>"
+            for e in self.field_errors
+        )
+        table = f"<table>{rows}</table>" if rows else ""
+        fix = f"<p><b>How to fix:</b> {esc(self.recovery_suggestion)}</p>" if self.recovery_suggestion else ""
+        return (
+            '<div class="primer-nb-error" style="border-left:4px solid #c0392b;padding:4px 10px">'
+            f"<p><b>{self.status_code} {esc(self.error_id or 'HTTP error')}</b>"
+            f" {esc(self.description or '')}</p>{table}{fix}"
+            f"<p style='color:#777'>diagnosticsId: {esc(self.diagnostics_id or '-')}</p></div>"
+        )
+
+
+class AuthenticationError(PrimerAPIError):
+    """401: the API key is missing or not accepted."""
+
+
+class ForbiddenError(PrimerAPIError):
+    """403: the API key is valid but lacks the scope for this call."""
+
+
+class SessionError(PrimerAPIError):
+    """400 ClientSessionValidationError: the client token is unknown, malformed or expired."""
+
+
+class InvalidRequestError(PrimerAPIError):
+    """400/422: the request body broke a rule of the API (see ``field_errors``)."""
+
+
+class RateLimitError(PrimerAPIError):
+    """429: too many requests; wait ``retry_after`` seconds."""
+
+
+class ServerError(PrimerAPIError):
+    """5xx: the server failed or timed out; retrying may help."""
+
+
+def error_from_response(
+    status_code: int,
+    payload: Any,
+    *,
+    method: str | None = None,
+    url: str | None = None,
+    retry_after: float | None = None,
+) -> PrimerAPIError:
+    """Map an HTTP error status and its decoded body to the matching :class:`PrimerAPIError`.
+
+    ``payload`` is Primer's envelope ``{"error": {...}}`` when the server sent
+    one; anything else (a proxy's HTML page, an empty body) still gives a
+    readable error that shows the start of what came back.
+    """
+    envelope = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(envelope, dict):
+        fields: dict[str, Any] = {
+            "error_id": envelope.get("errorId"),
+            "description": envelope.get("description"),
+            "recovery_suggestion": envelope.get("recoverySuggestion"),
+            "diagnostics_id": envelope.get("diagnosticsId"),
+            "validation_errors": envelope.get("validationErrors"),
+        }
+    else:
+        snippet = str(payload or "").strip().replace("\n", " ")[:200]
+        fields = {
+            "error_id": None,
+            "description": f"The server answered {status_code} without Primer's error envelope"
+            + (f": {snippet!r}" if snippet else "."),
+            "recovery_suggestion": "Check the base URL and any proxy between you and the API.",
+        }
+    cls: type[PrimerAPIError]
+    if status_code == 401:
+        cls = AuthenticationError
+    elif status_code == 403:
+        cls = ForbiddenError
+    elif status_code == 429:
+        cls = RateLimitError
+    elif status_code >= 500:
+        cls = ServerError
+    elif fields.get("error_id") == "ClientSessionValidationError":
+        cls = SessionError
+    elif status_code in (400, 409, 413, 415, 422):
+        cls = InvalidRequestError
+    else:
+        cls = PrimerAPIError
+    return cls(status_code, method=method, url=url, body=payload, retry_after=retry_after, **fields)

@@ -1,0 +1,788 @@
+"""Pydantic v2 models of Primer's Client Session API v2.4.
+
+Python attributes are snake_case; the JSON on the wire is camelCase through
+aliases, so ``model.to_wire()`` (``model_dump(mode="json", by_alias=True,
+exclude_unset=True)``) is exactly the body Primer expects. Both names are
+accepted when building a model.
+
+Request models (:class:`ClientSessionRequest`, :class:`ClientSessionUpdate`
+and their parts) forbid unknown keys and enforce every limit of the spec.
+Response models (:class:`ClientSession` and the ``Session*`` parts) accept
+unknown keys, so a field Primer adds tomorrow never breaks a notebook.
+
+For validation that reports Primer-style JSON paths (``$.order.lineItems[0].amount``)
+use :func:`primer_nb.validation.parse_request` and friends.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    StrictBool,
+    StringConstraints,
+    field_serializer,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from primer_nb import money
+from primer_nb.codes import COUNTRY_CODES, CURRENCY_CODES
+from primer_nb.masking import mask_token
+
+__all__ = [
+    "DEFAULT_CARD_NETWORKS",
+    "Address",
+    "ApiError",
+    "ApiErrorBody",
+    "ApplePayOption",
+    "CardNetworkOption",
+    "CardOption",
+    "ClientSession",
+    "ClientSessionRequest",
+    "ClientSessionUpdate",
+    "Customer",
+    "Fee",
+    "LineItem",
+    "MethodOption",
+    "MethodOptions",
+    "Order",
+    "PaymentMethodOptions",
+    "PaymentMethodUpdate",
+    "ProductData",
+    "SessionCustomer",
+    "SessionLineItem",
+    "SessionOrder",
+    "SessionPaymentMethod",
+    "SessionWarning",
+    "Shipping",
+    "Surcharge",
+    "parse_expiration",
+]
+
+INT64_MAX = 2**63 - 1
+
+# --------------------------------------------------------------------------- field types
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema "integer": a float such as 49.99 (or even 49.0), a numeric
+    # string or a bool is a caller bug in a payments body, not a value to coerce.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError(
+            "minor_units",
+            "must be a whole number of minor units (4999 for 49.99 in GBP), got {input}; "
+            "convert with primer_nb.money.to_minor('49.99', currency)",
+            {"input": repr(value)},
+        )
+    return value
+
+
+def _currency_code(value: str) -> str:
+    if value not in CURRENCY_CODES:
+        hint = f" (upper case: '{value.upper()}')" if value.upper() in CURRENCY_CODES else ""
+        raise PydanticCustomError(
+            "currency_code",
+            "'{value}' is not an ISO 4217 currency code{hint}; use a code such as 'GBP', 'EUR' or 'JPY'",
+            {"value": value, "hint": hint},
+        )
+    return value
+
+
+def _country_code(value: str) -> str:
+    if value not in COUNTRY_CODES:
+        hint = f" (upper case: '{value.upper()}')" if value.upper() in COUNTRY_CODES else ""
+        raise PydanticCustomError(
+            "country_code",
+            "'{value}' is not an ISO 3166-1 alpha-2 country code{hint}; use two letters such as 'GB' or 'FR'",
+            {"value": value, "hint": hint},
+        )
+    return value
+
+
+def _email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise PydanticCustomError(
+            "email", "'{value}' is not a valid email address: {reason}", {"value": value, "reason": str(exc)}
+        ) from None
+    return value  # keep what the caller wrote; Primer stores it as sent
+
+
+def _metadata_value(value: Any) -> str | int:
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise PydanticCustomError(
+        "metadata_value",
+        "metadata values must be strings or integers, got {kind} {input}; "
+        'send it as a string (e.g. "true", "4.5") or an integer',
+        {"kind": type(value).__name__, "input": repr(value)},
+    )
+
+
+def _metadata_keys(value: dict[str, Any]) -> dict[str, Any]:
+    if any(key == "" for key in value):
+        raise PydanticCustomError(
+            "metadata_empty_key",
+            "metadata contains an empty key; remove it or give it a non-empty name",
+        )
+    return value
+
+
+Money = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=INT64_MAX)]
+"""A non-negative int64 amount in the currency's minor units."""
+Quantity = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=INT64_MAX)]
+Text255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+OptionalText255 = Annotated[str, StringConstraints(max_length=255)]
+Text1024 = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+CurrencyCode = Annotated[str, AfterValidator(_currency_code)]
+CountryCode = Annotated[str, AfterValidator(_country_code)]
+Email = Annotated[str, AfterValidator(_email)]
+MetadataValue = Annotated[str | int, PlainValidator(_metadata_value)]
+Metadata = Annotated[dict[str, MetadataValue], AfterValidator(_metadata_keys)]
+
+ProductType = Literal["PHYSICAL", "DIGITAL"]
+PaymentType = Literal["FIRST_PAYMENT", "ECOMMERCE", "SUBSCRIPTION", "UNSCHEDULED"]
+AuthorizationType = Literal["FINAL", "ESTIMATED"]
+FirstPaymentReason = Literal["CardOnFile", "Recurring", "Unscheduled"]
+CardNetwork = Literal[
+    "AMEX",
+    "DANKORT",
+    "DINERS_CLUB",
+    "DISCOVER",
+    "EFTPOS",
+    "ENROUTE",
+    "ELO",
+    "HIPER",
+    "INTERAC",
+    "JCB",
+    "MAESTRO",
+    "MASTERCARD",
+    "MIR",
+    "PRIVATE_LABEL",
+    "UNIONPAY",
+    "VISA",
+    "CARTES_BANCAIRES",
+    "OTHER",
+]
+# The spec's closed PAYMENT_CARD.networks map lacks EFTPOS although CardNetworkEnum has it.
+SurchargeNetwork = Literal[
+    "AMEX",
+    "CARTES_BANCAIRES",
+    "DANKORT",
+    "DINERS_CLUB",
+    "DISCOVER",
+    "ENROUTE",
+    "ELO",
+    "HIPER",
+    "INTERAC",
+    "JCB",
+    "MAESTRO",
+    "MASTERCARD",
+    "MIR",
+    "PRIVATE_LABEL",
+    "UNIONPAY",
+    "VISA",
+    "OTHER",
+]
+ApplePayIntervalUnit = Literal["minute", "hour", "day", "month", "year"]
+
+DEFAULT_CARD_NETWORKS: tuple[str, ...] = (
+    "VISA",
+    "MASTERCARD",
+    "AMEX",
+    "MAESTRO",
+    "UNIONPAY",
+    "CARTES_BANCAIRES",
+    "DANKORT",
+    "DINERS_CLUB",
+    "DISCOVER",
+    "EFTPOS",
+    "ENROUTE",
+    "ELO",
+    "HIPER",
+    "INTERAC",
+    "JCB",
+    "MIR",
+    "OTHER",
+)
+"""What the API reports for ``paymentMethod.orderedAllowedCardNetworks`` when none was sent."""
+
+
+class _RequestModel(BaseModel):
+    """Strict base: camelCase aliases, unknown keys refused."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="forbid",
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """Return the JSON body for Primer: camelCase, only the fields that were set.
+
+        Explicit ``None`` values stay in (as JSON ``null``), because a PATCH
+        uses ``null`` to clear a field.
+        """
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class _ResponseModel(BaseModel):
+    """Tolerant base for what the API returns: unknown keys are kept, not refused."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="allow",
+    )
+
+
+# --------------------------------------------------------------------------- customer
+
+
+class Address(_RequestModel):
+    """A billing or shipping address (``OptionalAddressAPISchema``)."""
+
+    first_name: Text255 | None = None
+    last_name: Text255 | None = None
+    address_line1: Text255 | None = None
+    address_line2: OptionalText255 | None = None
+    city: Text255 | None = None
+    state: Text255 | None = None
+    country_code: CountryCode | None = None
+    postal_code: Text255 | None = None
+
+
+class Customer(_RequestModel):
+    """The customer's details (``CheckoutCustomerDetailsAPISchema``)."""
+
+    email_address: Email | None = None
+    mobile_number: Text255 | None = None
+    first_name: Text255 | None = None
+    last_name: Text255 | None = None
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    tax_id: OptionalText255 | None = None
+    national_document_id: OptionalText255 | None = None
+
+
+# --------------------------------------------------------------------------- order
+
+
+class ProductData(_RequestModel):
+    """Details of the product behind a line item."""
+
+    sku: Text255 | None = None
+    brand: Text255 | None = None
+    color: Text255 | None = None
+    global_trade_item_number: Text255 | None = None
+    manufacturer_part_number: Text255 | None = None
+    weight: Annotated[float, Field(ge=0)] | None = None
+    weight_unit: Text255 | None = None
+    page_url: Text1024 | None = None
+
+
+class LineItem(_RequestModel):
+    """One line of the order. Its total is ``amount × quantity − discountAmount + taxAmount``."""
+
+    item_id: Text255 | None = None
+    name: OptionalText255 | None = None
+    description: OptionalText255 | None = None
+    amount: Money
+    quantity: Quantity | None = None
+    discount_amount: Money | None = None
+    tax_amount: Money | None = None
+    tax_code: Text255 | None = None
+    product_type: ProductType | None = None
+    product_data: ProductData | None = None
+
+    @model_validator(mode="after")
+    def _total_not_negative(self) -> LineItem:
+        # Emulator choice (behaviour reference §3): a line worth less than nothing is refused.
+        if self.total() < 0:
+            raise PydanticCustomError(
+                "negative_line_total",
+                "discountAmount {discount} is more than amount × quantity + taxAmount; "
+                "the line total would be negative ({total}). Lower the discount or raise the amount",
+                {"discount": self.discount_amount, "total": self.total()},
+            )
+        return self
+
+    def total(self) -> int:
+        """This line's total in minor units (the one rule in :mod:`primer_nb.money`)."""
+        return money.line_total(self.model_dump(by_alias=True))
+
+
+class Fee(_RequestModel):
+    """A fee charged on the order (a ``SURCHARGE``, a currency conversion fee...)."""
+
+    amount: Money
+    type: Text255 | None = None
+    description: Text255 | None = None
+
+
+class Shipping(_RequestModel):
+    """The shipping charged on the order."""
+
+    amount: Money | None = None
+    method_id: str | None = None
+    method_name: str | None = None
+    method_description: str | None = None
+
+
+class Order(_RequestModel):
+    """The order: line items, fees, shipping and countries (``OrderDetailsAPISchema``)."""
+
+    line_items: list[LineItem] | None = None
+    country_code: CountryCode | None = None
+    retailer_country_code: CountryCode | None = None
+    fees: list[Fee] | None = None
+    shipping: Shipping | None = None
+
+    def derived_amount(self) -> int | None:
+        """The amount Primer derives from this order (lines + shipping + fees)."""
+        return money.derived_amount(self.model_dump(by_alias=True))
+
+
+# --------------------------------------------------------------------------- payment method
+
+
+class Surcharge(_RequestModel):
+    """A surcharge for one payment method or card network, in minor units."""
+
+    amount: Money | None = None
+
+
+class CardNetworkOption(_RequestModel):
+    """Options for one card network."""
+
+    surcharge: Surcharge | None = None
+
+
+class CardOption(_RequestModel):
+    """``paymentMethod.options.PAYMENT_CARD``."""
+
+    networks: dict[SurchargeNetwork, CardNetworkOption] | None = None
+    capture_vaulted_card_cvv: StrictBool | None = None
+
+
+class _ApplePayBilling(_RequestModel):
+    label: Text1024
+    amount: Money | None = None
+
+
+class ApplePayRegularBilling(_ApplePayBilling):
+    """The recurring charge of an Apple Pay recurring payment request."""
+
+    recurring_start_date: datetime | None = None
+    recurring_end_date: datetime | None = None
+    recurring_interval_unit: ApplePayIntervalUnit | None = None
+    recurring_interval_count: Annotated[int, Field(ge=1)] | None = None
+
+
+class ApplePayTrialBilling(ApplePayRegularBilling):
+    """An optional trial period before the regular billing."""
+
+
+class ApplePayDeferredBilling(_ApplePayBilling):
+    """The later charge of an Apple Pay deferred payment request."""
+
+    deferred_payment_date: datetime
+
+
+class ApplePayAutomaticReloadBilling(_ApplePayBilling):
+    """The top-up of an Apple Pay automatic reload request."""
+
+    automatic_reload_threshold_amount: Money
+
+
+class _ApplePayRequest(_RequestModel):
+    payment_description: Text1024 | None = None
+    billing_agreement: Text1024 | None = None
+    management_url: Text1024
+
+
+class ApplePayRecurringRequest(_ApplePayRequest):
+    """An Apple Pay recurring payment request (MPAN)."""
+
+    regular_billing: ApplePayRegularBilling
+    trial_billing: ApplePayTrialBilling | None = None
+
+
+class ApplePayDeferredRequest(_ApplePayRequest):
+    """An Apple Pay deferred payment request."""
+
+    deferred_billing: ApplePayDeferredBilling
+    free_cancellation_date: datetime | None = None
+    free_cancellation_time_zone: Annotated[str, StringConstraints(min_length=3, max_length=50)] | None = None
+
+
+class ApplePayAutomaticReloadRequest(_ApplePayRequest):
+    """An Apple Pay automatic reload request."""
+
+    automatic_reload_billing: ApplePayAutomaticReloadBilling
+
+
+class ApplePayOption(_RequestModel):
+    """``paymentMethod.options.APPLE_PAY``."""
+
+    merchant_name: Text1024 | None = None
+    recurring_payment_request: ApplePayRecurringRequest | None = None
+    deferred_payment_request: ApplePayDeferredRequest | None = None
+    automatic_reload_request: ApplePayAutomaticReloadRequest | None = None
+
+
+class MethodOption(_RequestModel):
+    """Options of any other payment method type (``GOOGLE_PAY``, ``KLARNA``...)."""
+
+    surcharge: Surcharge
+    extra_merchant_data: dict[str, Any] | None = None
+    merchant_name: str | None = None
+
+
+class MethodOptions(_RequestModel):
+    """``paymentMethod.options``: a map keyed by payment method type."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, MethodOption] = Field(init=False)
+
+    payment_card: CardOption | None = Field(None, alias="PAYMENT_CARD")
+    apple_pay: ApplePayOption | None = Field(None, alias="APPLE_PAY")
+
+
+class PaymentMethodOptions(_RequestModel):
+    """``paymentMethod``: vaulting, descriptor, payment type and per-method options."""
+
+    vault_on_success: StrictBool | None = None
+    vault_on_3ds: StrictBool | None = Field(None, alias="vaultOn3DS")
+    vault_on_agreement: StrictBool | None = None
+    descriptor: OptionalText255 | None = None
+    payment_type: PaymentType | None = None
+    ordered_allowed_card_networks: list[CardNetwork] | None = None
+    options: MethodOptions | None = None
+    authorization_type: AuthorizationType | None = None
+    first_payment_reason: FirstPaymentReason | None = None
+
+    @field_validator("ordered_allowed_card_networks")
+    @classmethod
+    def _unique_networks(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            repeated = sorted({n for n in value if value.count(n) > 1})
+            raise PydanticCustomError(
+                "unique_networks",
+                "card networks must be listed once each; {repeated} repeated",
+                {"repeated": ", ".join(repeated)},
+            )
+        return value
+
+
+class PaymentMethodUpdate(PaymentMethodOptions):
+    """``paymentMethod`` in a PATCH: everything but ``options`` can change."""
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _options_not_updatable(cls, value: Any) -> Any:
+        if value is not None:
+            raise PydanticCustomError(
+                "options_not_updatable",
+                "paymentMethod.options cannot be changed by PATCH /client-session; "
+                "remove it from the update, or create a new session with the options you need",
+            )
+        return value
+
+
+# --------------------------------------------------------------------------- requests
+
+
+class _SessionFields(_RequestModel):
+    order_id: Text255 | None = None
+    currency_code: CurrencyCode | None = None
+    amount: Money | None = None
+    order: Order | None = None
+    customer_id: Text255 | None = None
+    customer: Customer | None = None
+    metadata: Metadata | None = None
+    payment_method: PaymentMethodOptions | None = None
+
+    def derived_amount(self) -> int | None:
+        """The amount derived from ``order`` alone (ignores a top-level ``amount``)."""
+        return self.order.derived_amount() if self.order else None
+
+    def total(self) -> int | None:
+        """The session amount: top-level ``amount`` if set, else the derived one."""
+        return money.session_amount(self.amount, self.order.model_dump(by_alias=True) if self.order else None)
+
+
+class ClientSessionRequest(_SessionFields):
+    """The body of ``POST /client-session``. Every field is optional."""
+
+
+class ClientSessionUpdate(_SessionFields):
+    """The body of ``PATCH /client-session``: ``clientToken`` plus only what changes.
+
+    ``None`` set explicitly (``ClientSessionUpdate(client_token=t, customer_id=None)``)
+    is sent as ``null`` and clears the field; a field never set is left alone.
+    """
+
+    client_token: Annotated[str, StringConstraints(min_length=1)]
+    payment_method: PaymentMethodUpdate | None = None
+
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        for name, value in super().__repr_args__():
+            yield name, mask_token(value) if name == "client_token" else value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields this update sets (camelCase, ``None`` for cleared), without the token."""
+        body = self.to_wire()
+        body.pop("clientToken", None)
+        return body
+
+
+# --------------------------------------------------------------------------- responses
+
+_WARNING_TEXT = re.compile(r"^(?P<method>.+?) (?:is missing|requires|needs) '(?P<field>[^']+)'")
+_METHOD_NAMES = {
+    "apple pay": "APPLE_PAY",
+    "google pay": "GOOGLE_PAY",
+    "paypal": "PAYPAL",
+    "klarna": "KLARNA",
+    "3ds": "THREE_DS",
+    "3d secure": "THREE_DS",
+    "taxjar": "TAXJAR",
+    "ideal": "ADYEN_IDEAL",
+    "payment creation": "PAYMENT",
+    "payments": "PAYMENT",
+}
+
+
+def _method_type(name: str) -> str:
+    key = name.strip().lower()
+    return _METHOD_NAMES.get(key, re.sub(r"[^A-Z0-9]+", "_", name.strip().upper()).strip("_"))
+
+
+class SessionWarning(BaseModel):
+    """One warning from a create response, in either published form.
+
+    Primer's spec returns objects ``{"type", "code", "message"}``; older
+    guides show plain strings (``"Apple Pay is missing 'customerDetails.countryCode'"``).
+    Both become a ``SessionWarning`` with ``type``, ``code``, ``message`` and,
+    where the text names one, the missing ``field``. ``original`` keeps what
+    the API sent, and serialising gives it back unchanged.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str | None = None
+    code: str | None = None
+    message: str = ""
+    field: str | None = None
+    original: str | dict[str, Any]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise(cls, data: Any) -> Any:
+        if isinstance(data, SessionWarning):
+            return data.model_dump()
+        if isinstance(data, str):
+            match = _WARNING_TEXT.match(data)
+            return {
+                "type": _method_type(match["method"]) if match else None,
+                "code": "MISSING_DATA" if match else None,
+                "message": data,
+                "field": match["field"] if match else None,
+                "original": data,
+            }
+        if isinstance(data, dict) and "original" not in data:
+            message = str(data.get("message") or "")
+            match = _WARNING_TEXT.match(message)
+            return {
+                "type": data.get("type"),
+                "code": data.get("code"),
+                "message": message,
+                "field": match["field"] if match else None,
+                "original": dict(data),
+            }
+        return data
+
+    @model_serializer
+    def _as_sent(self) -> str | dict[str, Any]:
+        return self.original
+
+    def __str__(self) -> str:
+        return f"[{self.type or '?'}] {self.message}"
+
+
+def _warning_list(value: Any) -> Any:
+    # The spec's schema says one object, its example and the guides say a list.
+    if value is None:
+        return []
+    if isinstance(value, str | dict):
+        return [value]
+    return value
+
+
+def parse_expiration(value: Any) -> datetime | None:
+    """Read an expiry as Primer writes it (naive UTC, or with ``Z``) into an aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if not isinstance(value, datetime):
+        raise ValueError(f"not a date-time: {value!r}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class SessionLineItem(LineItem, _ResponseModel):
+    """A line item as the API returns it (unknown keys kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class SessionOrder(Order, _ResponseModel):
+    """The order as the API returns it (unknown keys kept)."""
+
+    model_config = ConfigDict(extra="allow")
+    line_items: list[SessionLineItem] | None = None  # type: ignore[assignment]
+
+
+class SessionCustomer(Customer, _ResponseModel):
+    """The customer as the API returns it (unknown keys kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class SessionPaymentMethod(_ResponseModel):
+    """``paymentMethod`` as the API returns it; ``options`` is kept as sent."""
+
+    vault_on_success: bool | None = None
+    vault_on_3ds: bool | None = Field(None, alias="vaultOn3DS")
+    vault_on_agreement: bool | None = None
+    descriptor: str | None = None
+    payment_type: str | None = None
+    ordered_allowed_card_networks: list[str] | None = None
+    options: dict[str, Any] | None = None
+    authorization_type: str | None = None
+    first_payment_reason: str | None = None
+
+
+class ClientSession(_ResponseModel):
+    """A client session as the API returns it from create, retrieve or update.
+
+    Only create returns ``clientToken``, its expiry and ``warnings``; the
+    client fills the first two in for retrieve and update from what it
+    already knows. ``raw`` is the JSON exactly as received. ``repr`` masks
+    the token; ``client_token`` holds it whole when you need it.
+    """
+
+    client_token: str | None = Field(None, repr=False)
+    client_token_expiration_date: datetime | None = Field(
+        None,
+        # The spec's example and older guides spell it clientExpirationDate.
+        validation_alias=AliasChoices(
+            "clientTokenExpirationDate", "clientExpirationDate", "client_token_expiration_date"
+        ),
+        serialization_alias="clientTokenExpirationDate",
+    )
+    customer_id: str | None = None
+    order_id: str | None = None
+    currency_code: str | None = None
+    amount: int | None = None
+    metadata: dict[str, Any] | None = None
+    customer: SessionCustomer | None = None
+    order: SessionOrder | None = None
+    payment_method: SessionPaymentMethod | None = None
+    warnings: Annotated[list[SessionWarning], BeforeValidator(_warning_list)] = Field(default_factory=list)
+
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @field_validator("client_token_expiration_date", mode="before")
+    @classmethod
+    def _parse_expiry(cls, value: Any) -> datetime | None:
+        return parse_expiration(value)
+
+    @field_serializer("client_token_expiration_date")
+    def _naive_utc(self, value: datetime | None) -> str | None:
+        # As the API writes it: UTC, no offset, microseconds.
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_raw(cls, data: Any, handler: Any) -> ClientSession:
+        session = handler(data)
+        if isinstance(data, dict) and not session._raw:
+            session._raw = dict(data)
+        return session
+
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        yield "client_token", mask_token(self.client_token)
+        yield from super().__repr_args__()
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The JSON body as it was received."""
+        return self._raw
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the client token expires, as an aware UTC datetime."""
+        return self.client_token_expiration_date
+
+    @property
+    def expires_in(self) -> timedelta | None:
+        """Time left before the token expires, on this machine's clock (negative once expired)."""
+        if self.expires_at is None:
+            return None
+        return self.expires_at - datetime.now(UTC)
+
+    @property
+    def masked_token(self) -> str | None:
+        """The client token with its middle hidden, for display."""
+        return mask_token(self.client_token)
+
+    @property
+    def line_items(self) -> list[SessionLineItem]:
+        """The order's line items (empty when there are none)."""
+        return list(self.order.line_items or []) if self.order else []
+
+    def derived_amount(self) -> int | None:
+        """The amount derived from the order, whatever the top-level ``amount`` says."""
+        return self.order.derived_amount() if self.order else None
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ApiErrorBody(_ResponseModel):
+    """The ``error`` object of Primer's error envelope."""
+
+    error_id: str
+    description: str
+    recovery_suggestion: str | None = None
+    diagnostics_id: str | None = None
+    validation_errors: list[Any] | None = None
+
+
+class ApiError(_ResponseModel):
+    """Primer's error envelope: ``{"error": {"errorId", "description", ...}}``."""
+
+    error: ApiErrorBody

@@ -1,0 +1,30 @@
+"""Shared fixtures: where the reference spec lives, and how to load it."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+REFERENCE = Path(os.environ.get("PRIMER_NB_REFERENCE", ROOT.parent / "shared" / "reference"))
+SPEC_FILE = REFERENCE / "primer-openapi" / "primer-client-session-api-api-openapi.yml"
+
+
+@pytest.fixture(scope="session")
+def spec() -> dict[str, Any]:
+    """Primer's published OpenAPI file of the Client Session API v2.4."""
+    if not SPEC_FILE.exists():
+        pytest.skip(f"Primer's spec is not beside the project (set PRIMER_NB_REFERENCE): {SPEC_FILE}")
+    return yaml.safe_load(SPEC_FILE.read_text())
+
+
+@pytest.fixture(scope="session")
+def seed_example() -> dict[str, Any]:
+    """The request/response pair of the 'Manage client sessions' guide."""
+    return json.loads((DATA / "seed_guide_example.json").read_text())
