@@ -52,6 +52,8 @@ class FieldError:
 
     path: str
     description: str
+    code: str = ""
+    """A machine-readable reason (the pydantic error type), e.g. ``metadata_empty_key``."""
 
     def __str__(self) -> str:
         return f"{self.path}: {self.description}"

@@ -87,7 +87,7 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     seen: set[tuple[str, str]] = set()
     found: list[FieldError] = []
     for error in exc.errors(include_url=False):
-        item = FieldError(json_path(_location(error)), _describe(error))
+        item = FieldError(json_path(_location(error)), _describe(error), error["type"])
         if (item.path, item.description) not in seen:
             seen.add((item.path, item.description))
             found.append(item)

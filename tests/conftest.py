@@ -28,3 +28,22 @@ def spec() -> dict[str, Any]:
 def seed_example() -> dict[str, Any]:
     """The request/response pair of the 'Manage client sessions' guide."""
     return json.loads((DATA / "seed_guide_example.json").read_text())
+
+
+@pytest.fixture
+def sandbox():
+    """A fresh local sandbox on a free loopback port, stopped after the test."""
+    from primer_nb.sandbox import LocalSandbox
+
+    with LocalSandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def api(sandbox):
+    """An httpx client for ``sandbox`` with the key and version headers set."""
+    import httpx
+
+    headers = {"X-Api-Key": sandbox.api_key, "X-Api-Version": "2.4"}
+    with httpx.Client(base_url=sandbox.base_url, headers=headers, timeout=10) as client:
+        yield client

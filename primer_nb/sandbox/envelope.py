@@ -1,0 +1,61 @@
+"""Replies in Primer's error envelope, and the ids that go in them."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["IdSource", "Reply", "error_reply"]
+
+
+@dataclass
+class Reply:
+    """An HTTP reply before any web framework sees it."""
+
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class IdSource:
+    """Session ids and diagnostics ids: random, or reproducible from a seed."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._random: random.Random = random.Random(seed) if seed is not None else secrets.SystemRandom()
+        self._lock = threading.Lock()
+
+    def session_id(self) -> str:
+        """A UUID4 for a new session (the token's ``accessToken``)."""
+        with self._lock:
+            return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def diagnostics_id(self) -> str:
+        """A ten-digit diagnostics id, like those in Primer's examples."""
+        with self._lock:
+            return str(self._random.randrange(10**9, 10**10))
+
+
+def error_reply(
+    ids: IdSource,
+    status: int,
+    error_id: str,
+    description: str,
+    recovery: str,
+    *,
+    validation_errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    """Build an error reply in Primer's envelope with a fresh ``diagnosticsId``."""
+    error: dict[str, Any] = {
+        "errorId": error_id,
+        "description": description,
+        "diagnosticsId": ids.diagnostics_id(),
+        "recoverySuggestion": recovery,
+    }
+    if validation_errors is not None:
+        error["validationErrors"] = validation_errors
+    return Reply(status, {"error": error}, headers or {})

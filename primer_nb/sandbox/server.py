@@ -1,0 +1,226 @@
+"""Run the sandbox: in a background thread (:class:`LocalSandbox`) or in the foreground (CLI)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from primer_nb.masking import mask_key
+from primer_nb.sandbox.clock import DETERMINISTIC_START, SandboxClock
+from primer_nb.sandbox.envelope import IdSource
+from primer_nb.sandbox.faults import FaultInjector
+from primer_nb.sandbox.profile import DashboardProfile, load_profile
+from primer_nb.sandbox.service import SandboxService
+from primer_nb.sandbox.store import SessionStore
+
+__all__ = ["DEFAULT_PORT", "LocalSandbox", "build_service", "default_db_path", "run_sandbox"]
+
+DEFAULT_PORT = 8787
+LOOPBACK = "127.0.0.1"
+DETERMINISTIC_SEED = 20250106
+# A fixed secret makes a deterministic sandbox's tokens identical run after run.
+DETERMINISTIC_SECRET = "primer-nb-deterministic-sandbox-signing-secret"  # noqa: S105 - not a credential
+
+
+def default_db_path() -> Path:
+    """Where ``primer-nb sandbox`` keeps sessions: ``$PRIMER_NB_HOME/sandbox.sqlite3``."""
+    home = Path(os.environ.get("PRIMER_NB_HOME") or Path.home() / ".primer-nb")
+    return home / "sandbox.sqlite3"
+
+
+def build_service(
+    *,
+    api_key: str | None = None,
+    db: str | Path | None = None,
+    profile: str | Path | DashboardProfile | None = None,
+    deterministic: bool = False,
+    lenient_version: bool = False,
+) -> SandboxService:
+    """Assemble a :class:`SandboxService` from the user-facing options."""
+    if not isinstance(profile, DashboardProfile):
+        profile = load_profile(profile)
+    seed = DETERMINISTIC_SEED if deterministic else None
+    return SandboxService(
+        store=SessionStore(db if db is not None else ":memory:"),
+        clock=SandboxClock(DETERMINISTIC_START, frozen=True) if deterministic else SandboxClock(),
+        faults=FaultInjector(),
+        profile=profile,
+        api_key=api_key,
+        ids=IdSource(seed),
+        lenient_version=lenient_version,
+        secret=DETERMINISTIC_SECRET if deterministic else None,
+    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    if host not in (LOOPBACK, "localhost", "::1"):
+        warnings.warn(
+            f"the sandbox is listening on {host}, reachable from other machines; "
+            "it has no real security, keep it on 127.0.0.1 unless you mean it",
+            stacklevel=3,
+        )
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _server(service: SandboxService, *, quiet: bool) -> Any:
+    import uvicorn
+
+    from primer_nb.sandbox.app import create_app
+
+    config = uvicorn.Config(
+        create_app(service),
+        log_level="warning" if quiet else "info",
+        access_log=not quiet,
+        lifespan="off",
+        server_header=False,
+        date_header=False,
+    )
+    return uvicorn.Server(config)
+
+
+class LocalSandbox:
+    """A local sandbox on a free loopback port, served from a background thread.
+
+    >>> with LocalSandbox() as sandbox:                # doctest: +SKIP
+    ...     client = PrimerClient(sandbox.api_key, base_url=sandbox.base_url)
+
+    Parameters
+    ----------
+    api_key:
+        The only key the sandbox accepts; one is generated when not given.
+    db:
+        SQLite file to keep sessions in; ``None`` keeps them in memory.
+    profile:
+        Dashboard profile (a TOML/JSON path or a ``DashboardProfile``) that
+        decides which warnings a create returns; the kit's default when ``None``.
+    deterministic:
+        Frozen clock from a fixed start and seeded ids and secret, so two runs
+        give the same tokens and timestamps (for committed notebook outputs).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        db: str | Path | None = None,
+        profile: str | Path | DashboardProfile | None = None,
+        deterministic: bool = False,
+        *,
+        host: str = LOOPBACK,
+        port: int = 0,
+        lenient_version: bool = False,
+    ) -> None:
+        self.api_key = api_key or f"local_{secrets.token_urlsafe(18)}"
+        self.db = db
+        self.deterministic = deterministic
+        self.service = build_service(
+            api_key=self.api_key, db=db, profile=profile, deterministic=deterministic,
+            lenient_version=lenient_version,
+        )  # fmt: skip
+        self._host, self._port = host, port
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.base_url = ""
+
+    @property
+    def clock(self) -> SandboxClock:
+        """The sandbox's clock: ``now()``, ``set(dt)``, ``advance(seconds_or_timedelta)``."""
+        return self.service.clock
+
+    @property
+    def faults(self) -> FaultInjector:
+        """Fault injection: ``set(rate=, statuses=, latency_ms=, seed=)`` and ``clear()``."""
+        return self.service.faults
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is serving."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, timeout: float = 10.0) -> LocalSandbox:
+        """Start serving (no-op if already running); return ``self``."""
+        if self.running:
+            return self
+        sock = _bind(self._host, self._port)
+        host, port = sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        self.base_url = f"http://{shown}:{port}"
+        self._server = _server(self.service, quiet=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="primer-nb-sandbox", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the local sandbox did not start; see the log above")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the database. Safe to call twice."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+        self._thread = None
+        self.service.store.close()
+
+    def __enter__(self) -> LocalSandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return (
+            f"LocalSandbox({self.base_url or 'not started'}, api_key={mask_key(self.api_key)}, "
+            f"db={str(self.db) if self.db else ':memory:'}, {state})"
+        )
+
+
+def run_sandbox(
+    *,
+    host: str = LOOPBACK,
+    port: int = DEFAULT_PORT,
+    db: str | Path | None = None,
+    api_key: str | None = None,
+    profile: str | Path | None = None,
+    deterministic: bool = False,
+    lenient_version: bool = False,
+) -> int:
+    """Serve a sandbox in the foreground until Ctrl-C or SIGTERM (the ``primer-nb sandbox`` command)."""
+    db_path = Path(db) if db is not None else default_db_path()
+    service = build_service(
+        api_key=api_key, db=db_path, profile=profile, deterministic=deterministic,
+        lenient_version=lenient_version,
+    )  # fmt: skip
+    sock = _bind(host, port)
+    bound_host, bound_port = sock.getsockname()[:2]
+    keys = f"only the key {mask_key(api_key)}" if api_key else "any non-empty X-Api-Key"
+    print(f"primer-nb local sandbox on http://{bound_host}:{bound_port}", flush=True)
+    print(f"  sessions in {db_path}; accepts {keys}; Ctrl-C stops it", flush=True)
+    server = _server(service, quiet=False)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        service.store.close()
+    print("primer-nb local sandbox stopped", file=sys.stderr, flush=True)
+    return 0

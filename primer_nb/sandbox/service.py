@@ -1,0 +1,246 @@
+"""The Client Session API as the sandbox serves it, free of any web framework.
+
+:class:`SandboxService` takes raw request parts (headers, body bytes) and
+returns a :class:`~primer_nb.sandbox.envelope.Reply`. ``app.py`` only adapts
+it to FastAPI, so every rule here is testable without HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from primer_nb.errors import FieldError, PrimerValidationError
+from primer_nb.masking import mask_token
+from primer_nb.money import session_amount
+from primer_nb.sandbox.clock import SandboxClock
+from primer_nb.sandbox.envelope import IdSource, Reply, error_reply
+from primer_nb.sandbox.faults import Fault, FaultInjector
+from primer_nb.sandbox.profile import DashboardProfile, load_profile
+from primer_nb.sandbox.rules import apply_patch, create_body, expiration_text, session_body, strip_empty
+from primer_nb.sandbox.store import SessionStore, StoredSession
+from primer_nb.sandbox.tokens import InvalidToken, TokenIssuer
+from primer_nb.validation import parse_request, parse_update
+
+__all__ = ["API_VERSION", "MAX_BODY_BYTES", "SandboxService"]
+
+API_VERSION = "2.4"
+MAX_BODY_BYTES = 1024 * 1024
+
+_TOKEN_PROBLEMS = {
+    "malformed": "The client token is invalid: it is not a token this sandbox issued.",
+    "unknown": "The client token is invalid: no session exists for it.",
+    "expired": "The client token has expired (tokens live 24 hours from creation).",
+}
+
+
+@dataclass
+class SandboxService:
+    """Everything one sandbox knows: its sessions, clock, faults, profile and key."""
+
+    store: SessionStore = field(default_factory=SessionStore)
+    clock: SandboxClock = field(default_factory=SandboxClock)
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    profile: DashboardProfile = field(default_factory=load_profile)
+    api_key: str | None = None
+    ids: IdSource = field(default_factory=IdSource)
+    lenient_version: bool = False
+    secret: str | None = None
+    tokens: TokenIssuer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = TokenIssuer(self.store.secret(self.secret))
+
+    # ------------------------------------------------------------------ checks
+
+    def check_auth(self, headers: Mapping[str, str]) -> Reply | None:
+        """401 unless ``X-Api-Key`` is present (and, if the sandbox has a key, equal to it)."""
+        key = headers.get("x-api-key", "")
+        if not key:
+            return error_reply(
+                self.ids, 401, "Unauthorized", "No API key was sent with the request.",
+                "Send your API key in the X-Api-Key header.",
+            )  # fmt: skip
+        if self.api_key is not None and key != self.api_key:
+            return error_reply(
+                self.ids, 401, "Unauthorized", "The API key is not valid for this sandbox.",
+                "Use the key the sandbox was started with (LocalSandbox.api_key, or --api-key).",
+            )  # fmt: skip
+        return None
+
+    def check_version(self, headers: Mapping[str, str]) -> Reply | None:
+        """422 unless ``X-Api-Version`` is ``2.4`` (a missing one is allowed in lenient mode)."""
+        version = headers.get("x-api-version")
+        if version == API_VERSION or (version is None and self.lenient_version):
+            return None
+        problem = "is missing" if version is None else f"is {version!r}"
+        return error_reply(
+            self.ids, 422, "RequestValidationError",
+            f"The X-Api-Version header {problem}; this sandbox implements version {API_VERSION} only.",
+            f"Send the header X-Api-Version: {API_VERSION}.",
+            validation_errors=[{"model": "Headers", "errors": [
+                {"path": "$.headers['X-Api-Version']", "description": f"must be '{API_VERSION}'"}]}],
+        )  # fmt: skip
+
+    def draw_fault(self) -> Fault:
+        """The injected fault (if any) for the next Client Session request."""
+        return self.faults.draw()
+
+    def fault_reply(self, fault: Fault) -> Reply:
+        """The reply for an injected failure, in Primer's envelope."""
+        status = fault.status or 500
+        if status == 429:
+            return error_reply(
+                self.ids, 429, "TooManyRequests", "Too many requests (injected by the sandbox's faults).",
+                f"Wait {fault.retry_after} s (see Retry-After) and try again.",
+                headers={"Retry-After": str(fault.retry_after)},
+            )  # fmt: skip
+        names = {
+            500: "InternalServerError",
+            502: "BadGateway",
+            503: "ServiceUnavailable",
+            504: "RequestTimeout",
+        }
+        return error_reply(
+            self.ids, status, names[status], f"Injected {status} from the sandbox's fault settings.",
+            "Retry with backoff; clear faults with DELETE /_sandbox/faults.",
+        )  # fmt: skip
+
+    def _read_json(self, headers: Mapping[str, str], body: bytes) -> Any | Reply:
+        content_type = headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            return error_reply(
+                self.ids, 415, "UnsupportedMediaType",
+                f"The body must be JSON, but Content-Type is {content_type or 'missing'!r}.",
+                "Send the header Content-Type: application/json.",
+            )  # fmt: skip
+        if len(body) > MAX_BODY_BYTES:
+            return self.too_large()
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            where = (
+                f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+            )
+            return self._invalid(
+                [FieldError("$", f"the body is not valid JSON{where}")], "ClientSessionAPIRequest"
+            )
+
+    def too_large(self) -> Reply:
+        """413 for a body over the size limit."""
+        return error_reply(
+            self.ids, 413, "RequestEntityTooLarge",
+            f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.",
+            "Send less data: large catalogues belong in your own systems, not the session.",
+        )  # fmt: skip
+
+    def _invalid(self, errors: list[FieldError], model: str) -> Reply:
+        if any(error.code == "metadata_empty_key" for error in errors):
+            return error_reply(
+                self.ids, 400, "MetadataContainsEmptyKey", "Metadata field contains an empty string key.",
+                "Remove the empty key from metadata, or give it a non-empty name.",
+            )  # fmt: skip
+        first = errors[0]
+        return error_reply(
+            self.ids, 422, "RequestValidationError",
+            "The request did not pass validation; validationErrors lists each field at fault.",
+            f"Fix {first.path}: {first.description}",
+            validation_errors=[{"model": model, "errors": [
+                {"path": e.path, "description": e.description} for e in errors]}],
+        )  # fmt: skip
+
+    def _token_error(self, reason: str) -> Reply:
+        return error_reply(
+            self.ids, 400, "ClientSessionValidationError", _TOKEN_PROBLEMS[reason],
+            "Create a new client session with POST /client-session and use its clientToken.",
+        )  # fmt: skip
+
+    def _session_for(self, token: str) -> StoredSession | Reply:
+        try:
+            claims = self.tokens.verify(token, self.clock.now())
+        except InvalidToken as exc:
+            return self._token_error(exc.reason)
+        stored = self.store.get(claims.access_token)
+        if stored is None or stored.token != token:
+            return self._token_error("unknown")
+        return stored
+
+    # ------------------------------------------------------------------ operations
+
+    def create(self, headers: Mapping[str, str], body: bytes, base_url: str) -> Reply:
+        """``POST /client-session``."""
+        data = self._read_json(headers, body)
+        if isinstance(data, Reply):
+            return data
+        try:
+            request = parse_request(data)
+        except PrimerValidationError as exc:
+            return self._invalid(exc.errors, exc.model)
+        state = strip_empty(request.to_wire())
+        now = self.clock.now()
+        session_id = self.ids.session_id()
+        token, expires_at = self.tokens.issue(session_id, now, base_url)
+        self.store.insert(StoredSession(session_id, token, state, now, now, expires_at))
+        return Reply(200, create_body(state, token, expires_at, self.profile.warnings(state)))
+
+    def retrieve(self, token: str | None) -> Reply:
+        """``GET /client-session?clientToken=…``."""
+        if not token:
+            return self._invalid(
+                [FieldError("$.query.clientToken", "the clientToken query parameter is required", "missing")],
+                "Query",
+            )
+        stored = self._session_for(token)
+        if isinstance(stored, Reply):
+            return stored
+        return Reply(200, session_body(stored.state))
+
+    def update(self, headers: Mapping[str, str], body: bytes) -> Reply:
+        """``PATCH /client-session``."""
+        data = self._read_json(headers, body)
+        if isinstance(data, Reply):
+            return data
+        try:
+            update = parse_update(data)
+        except PrimerValidationError as exc:
+            return self._invalid(exc.errors, exc.model)
+        stored = self._session_for(update.client_token)
+        if isinstance(stored, Reply):
+            return stored
+        state = apply_patch(stored.state, update.changes())
+        try:
+            parse_request(state)  # the merged whole must still be a valid session
+        except PrimerValidationError as exc:
+            return self._invalid(exc.errors, "ClientSessionUpdateAPIRequest")
+        self.store.update(stored.id, state, self.clock.now())
+        return Reply(200, session_body(state))
+
+    # ------------------------------------------------------------------ admin
+
+    def health(self) -> dict[str, Any]:
+        """``GET /_sandbox/health``."""
+        return {"status": "ok", "apiVersion": API_VERSION, "sessions": self.store.count(),
+                "now": self.clock.now().isoformat()}  # fmt: skip
+
+    def clock_state(self) -> dict[str, Any]:
+        """``GET /_sandbox/clock``."""
+        return {"now": self.clock.now().isoformat(), "frozen": self.clock.frozen}
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """``GET /_sandbox/sessions``: what is stored, tokens masked."""
+        now = self.clock.now()
+        return [
+            {
+                "clientToken": mask_token(s.token),
+                "orderId": s.state.get("orderId"),
+                "currencyCode": s.state.get("currencyCode"),
+                "amount": session_amount(s.state.get("amount"), s.state.get("order")),
+                "createdAt": s.created_at.isoformat(),
+                "updatedAt": s.updated_at.isoformat(),
+                "clientTokenExpirationDate": expiration_text(s.expires_at),
+                "expired": now >= s.expires_at,
+            }
+            for s in self.store.all()
+        ]

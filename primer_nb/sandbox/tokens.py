@@ -1,0 +1,74 @@
+"""Client tokens: three-segment HS256 JWTs shaped like Primer's.
+
+Primer's SDKs decode the token's middle segment and read ``accessToken``,
+``exp`` and a few URLs from it (behaviour reference §6), so the sandbox issues
+real JWTs with those claims, signed with a per-sandbox secret. Expiry is judged
+on the sandbox's clock, not by the JWT library's, so time travel works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+__all__ = ["TOKEN_LIFETIME", "InvalidToken", "TokenClaims", "TokenIssuer"]
+
+TOKEN_LIFETIME = timedelta(hours=24)
+
+
+class InvalidToken(Exception):  # noqa: N818 - mirrors the API's wording
+    """The token is malformed, forged, unknown or expired (``reason`` says which)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """What the sandbox needs back from a token: the session id and its expiry."""
+
+    access_token: str
+    expires_at: int
+
+
+class TokenIssuer:
+    """Signs and verifies client tokens with one secret."""
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def issue(self, access_token: str, issued_at: datetime, base_url: str) -> tuple[str, datetime]:
+        """Return a signed token for session ``access_token`` and its expiry."""
+        expires = issued_at + TOKEN_LIFETIME
+        base = base_url.rstrip("/")
+        claims = {
+            "accessToken": access_token,
+            "exp": int(expires.timestamp()),
+            "iat": int(issued_at.timestamp()),
+            "intent": "CHECKOUT",
+            "env": "SANDBOX",
+            "configurationUrl": f"{base}/_sandbox/configuration",
+            "coreUrl": base,
+            "analyticsUrlV2": f"{base}/_sandbox/analytics",
+        }
+        return jwt.encode(claims, self._secret, algorithm="HS256"), expires.replace(microsecond=0)
+
+    def verify(self, token: str, now: datetime) -> TokenClaims:
+        """Check signature and expiry (on the sandbox clock ``now``); raise :class:`InvalidToken`."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                options={"verify_exp": False, "verify_iat": False, "require": ["exp", "accessToken"]},
+            )
+        except jwt.PyJWTError:
+            raise InvalidToken("malformed") from None
+        if not isinstance(claims.get("accessToken"), str) or not isinstance(claims.get("exp"), int):
+            raise InvalidToken("malformed")
+        if now.timestamp() >= claims["exp"]:
+            raise InvalidToken("expired")
+        return TokenClaims(claims["accessToken"], claims["exp"])
