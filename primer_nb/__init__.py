@@ -36,6 +36,21 @@ from primer_nb.models import (
 from primer_nb.money import derived_amount, format_minor, from_minor, line_total, to_minor
 from primer_nb.validation import parse_request, parse_update
 
+_LAZY = {
+    "LocalSandbox": "primer_nb.sandbox.server",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import the heavier parts on first use, so ``import primer_nb`` stays cheap."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'primer_nb' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
 __all__ = [
     "Address",
     "AuthenticationError",
@@ -48,6 +63,7 @@ __all__ = [
     "ForbiddenError",
     "InvalidRequestError",
     "LineItem",
+    "LocalSandbox",
     "Order",
     "PaymentMethodOptions",
     "PrimerAPIError",

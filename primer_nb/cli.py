@@ -50,6 +50,7 @@ def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     sandbox.add_argument(
         "--lenient-version", action="store_true", help="treat a missing X-Api-Version header as 2.4"
     )
+    sandbox.add_argument("--quiet", action="store_true", help="no access log (faster under load)")
     sandbox.set_defaults(handler=_run_sandbox)
 
 
@@ -66,6 +67,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         profile=args.profile,
         deterministic=args.deterministic,
         lenient_version=args.lenient_version,
+        quiet=args.quiet,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -47,3 +48,8 @@ def api(sandbox):
     headers = {"X-Api-Key": sandbox.api_key, "X-Api-Version": "2.4"}
     with httpx.Client(base_url=sandbox.base_url, headers=headers, timeout=10) as client:
         yield client
+
+
+# Shared machines are noisy: judge properties, not per-example speed.
+settings.register_profile("primer-nb", deadline=None)
+settings.load_profile("primer-nb")

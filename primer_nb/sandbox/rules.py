@@ -60,17 +60,22 @@ def apply_patch(state: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
 
 
 def session_body(state: dict[str, Any]) -> dict[str, Any]:
-    """The session as GET and PATCH return it: fields, computed amount, card-network defaults."""
-    body = copy.deepcopy(state)
+    """The session as GET and PATCH return it: fields, computed amount, card-network defaults.
+
+    ``state`` is a stored state (already free of empty values). The result
+    shares its nested objects with ``state``: it is serialised at once, never mutated.
+    """
+    body = dict(state)
     amount = money.session_amount(state.get("amount"), state.get("order"))
     if amount is not None:
         body["amount"] = amount
-    payment_method = body.setdefault("paymentMethod", {})
+    payment_method = dict(state.get("paymentMethod") or {})
     for flag in _VAULT_FLAGS:
         payment_method.setdefault(flag, False)
     if not payment_method.get("orderedAllowedCardNetworks"):
         payment_method["orderedAllowedCardNetworks"] = list(DEFAULT_CARD_NETWORKS)
-    return _ordered(strip_empty(body))
+    body["paymentMethod"] = payment_method
+    return _ordered(body)
 
 
 def create_body(

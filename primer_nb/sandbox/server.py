@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import logging
 import os
+import re
 import secrets
+import signal
 import socket
 import sys
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from primer_nb.masking import mask_key
+from primer_nb.masking import mask_key, mask_token
 from primer_nb.sandbox.clock import DETERMINISTIC_START, SandboxClock
 from primer_nb.sandbox.envelope import IdSource
 from primer_nb.sandbox.faults import FaultInjector
@@ -75,11 +81,42 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+_TOKEN_IN_QUERY = re.compile(r"(clientToken=)([^&\s]+)")
+
+
+class _MaskTokensInAccessLog(logging.Filter):
+    """Mask client tokens in access-log lines (GET passes them in the query string)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            path = _TOKEN_IN_QUERY.sub(lambda m: m.group(1) + str(mask_token(m.group(2))), record.args[2])
+            record.args = (*record.args[:2], path, *record.args[3:])
+        return True
+
+
 def _server(service: SandboxService, *, quiet: bool) -> Any:
     import uvicorn
 
     from primer_nb.sandbox.app import create_app
 
+    class ForegroundServer(uvicorn.Server):
+        """Stops gracefully on SIGINT/SIGTERM and then exits 0 instead of re-raising the signal."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _MaskTokensInAccessLog) for f in access.filters):
+        access.addFilter(_MaskTokensInAccessLog())
     config = uvicorn.Config(
         create_app(service),
         log_level="warning" if quiet else "info",
@@ -88,7 +125,7 @@ def _server(service: SandboxService, *, quiet: bool) -> Any:
         server_header=False,
         date_header=False,
     )
-    return uvicorn.Server(config)
+    return ForegroundServer(config)
 
 
 class LocalSandbox:
@@ -205,6 +242,7 @@ def run_sandbox(
     profile: str | Path | None = None,
     deterministic: bool = False,
     lenient_version: bool = False,
+    quiet: bool = False,
 ) -> int:
     """Serve a sandbox in the foreground until Ctrl-C or SIGTERM (the ``primer-nb sandbox`` command)."""
     db_path = Path(db) if db is not None else default_db_path()
@@ -217,7 +255,11 @@ def run_sandbox(
     keys = f"only the key {mask_key(api_key)}" if api_key else "any non-empty X-Api-Key"
     print(f"primer-nb local sandbox on http://{bound_host}:{bound_port}", flush=True)
     print(f"  sessions in {db_path}; accepts {keys}; Ctrl-C stops it", flush=True)
-    server = _server(service, quiet=False)
+    server = _server(service, quiet=quiet)
+    # Everything built so far (app, routes, pydantic schemas) lives as long as the
+    # process; freezing it keeps full GC passes under load short (p99 latency).
+    gc.collect()
+    gc.freeze()
     try:
         server.run(sockets=[sock])
     finally:

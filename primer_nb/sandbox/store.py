@@ -4,6 +4,10 @@ WAL mode with ``synchronous=NORMAL``: a write is committed before the HTTP
 response is sent, and a committed write survives the server being killed
 (``kill -9``), because it is already in the WAL file the OS holds. Only a
 power cut could lose the last moments, which a local sandbox can accept.
+
+Checkpoints (copying the WAL back into the database, with an fsync) would
+otherwise run inside whichever request crosses the WAL size limit and stall
+it for milliseconds; a background thread runs them instead.
 """
 
 from __future__ import annotations
@@ -58,6 +62,24 @@ class SessionStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        self._closed = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="primer-nb-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
+
+    def _checkpoint_loop(self, interval: float = 0.5) -> None:
+        connection = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            connection.execute("PRAGMA busy_timeout=1000")
+            while not self._closed.wait(interval):
+                # PASSIVE never blocks writers; it copies what it can and returns.
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            connection.close()
 
     def secret(self, make: str | None = None) -> str:
         """The signing secret kept with the data (created on first use, ``make`` if given)."""
@@ -117,7 +139,11 @@ class SessionStore:
             return int(self._db.execute("SELECT count(*) FROM sessions").fetchone()[0])
 
     def close(self) -> None:
-        """Close the database."""
+        """Stop the checkpointer and close the database (idempotent)."""
+        self._closed.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=5)
+            self._checkpointer = None
         with self._lock:
             self._db.close()
 

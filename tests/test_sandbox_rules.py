@@ -1,0 +1,149 @@
+"""The sandbox's pure rules: PATCH merging (property-based), response bodies."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from primer_nb.models import DEFAULT_CARD_NETWORKS
+from primer_nb.sandbox import build_service
+from primer_nb.sandbox.rules import apply_patch, session_body, strip_empty
+
+MERGED = {"customer", "order", "paymentMethod"}
+
+
+def reference_patch(state: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A small, literal model of the documented PATCH semantics (behaviour reference §5)."""
+
+    def without_nulls(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: without_nulls(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [without_nulls(v) for v in value]
+        return value
+
+    result: dict[str, Any] = {}
+    for key in state.keys() | changes.keys():
+        if key not in changes:
+            result[key] = state[key]
+        elif changes[key] is None:
+            continue  # null clears
+        elif key in MERGED:
+            old, new = state.get(key) or {}, changes[key]
+            result[key] = {
+                k: (without_nulls(new[k]) if k in new else old[k])
+                for k in old.keys() | new.keys()
+                if not (k in new and new[k] is None)
+            }
+        else:
+            result[key] = without_nulls(changes[key])  # scalars, metadata and arrays: replaced
+    return strip_empty(result)
+
+
+scalars = st.one_of(st.text(min_size=1, max_size=5), st.integers(0, 10_000))
+line_items = st.lists(
+    st.fixed_dictionaries(
+        {"amount": st.integers(0, 1000)}, optional={"itemId": st.text(min_size=1, max_size=4)}
+    ),
+    max_size=3,
+)
+address = st.fixed_dictionaries(
+    {},
+    optional={
+        "city": st.one_of(st.none(), st.text(min_size=1, max_size=5)),
+        "countryCode": st.sampled_from(["GB", "FR"]),
+    },
+)
+customer = st.fixed_dictionaries(
+    {},
+    optional={
+        "emailAddress": st.one_of(st.none(), st.just("a@example.com")),
+        "firstName": st.one_of(st.none(), st.text(min_size=1, max_size=5)),
+        "billingAddress": st.one_of(st.none(), address),
+    },
+)
+order = st.fixed_dictionaries(
+    {},
+    optional={
+        "lineItems": st.one_of(st.none(), line_items),
+        "countryCode": st.one_of(st.none(), st.sampled_from(["GB", "DE"])),
+        "shipping": st.one_of(st.none(), st.fixed_dictionaries({"amount": st.integers(0, 500)})),
+    },
+)
+payment_method = st.fixed_dictionaries(
+    {},
+    optional={
+        "vaultOnSuccess": st.one_of(st.none(), st.booleans()),
+        "descriptor": st.one_of(st.none(), st.text(min_size=1, max_size=5)),
+    },
+)
+metadata = st.dictionaries(st.text(min_size=1, max_size=3), scalars, max_size=3)
+changes = st.fixed_dictionaries(
+    {},
+    optional={
+        "orderId": st.one_of(st.none(), st.text(min_size=1, max_size=5)),
+        "amount": st.one_of(st.none(), st.integers(0, 10_000)),
+        "metadata": st.one_of(st.none(), metadata),
+        "customer": st.one_of(st.none(), customer),
+        "order": st.one_of(st.none(), order),
+        "paymentMethod": st.one_of(st.none(), payment_method),
+    },
+)  # fmt: skip
+states = changes.map(lambda c: apply_patch({}, c))
+
+
+@given(states, changes)
+def test_apply_patch_matches_the_reference_model(state, patch):
+    original = copy.deepcopy(state)
+    assert apply_patch(state, patch) == reference_patch(state, patch)
+    assert state == original  # the stored state is never mutated in place
+
+
+@given(states, changes)
+def test_apply_patch_is_idempotent(state, patch):
+    once = apply_patch(state, patch)
+    assert apply_patch(once, patch) == once
+
+
+@given(states)
+def test_empty_patch_changes_nothing(state):
+    assert apply_patch(state, {}) == state
+
+
+@settings(max_examples=60, deadline=None)
+@given(states, changes)
+def test_service_patch_agrees_with_the_reference(state, patch):
+    service = build_service(deterministic=True)
+    headers = {"content-type": "application/json"}
+    created = service.create(headers, json.dumps(state).encode(), "http://127.0.0.1:1")
+    assert created.status == 200, created.body
+    token = created.body["clientToken"]
+    updated = service.update(headers, json.dumps({"clientToken": token, **patch}).encode())
+    assert updated.status == 200, updated.body
+    assert updated.body == session_body(reference_patch(state, patch))
+    assert service.retrieve(token).body == updated.body
+
+
+def test_session_body_defaults_and_order():
+    body = session_body({"order": {"lineItems": [{"amount": 5}]}, "orderId": "o"})
+    assert list(body) == ["orderId", "amount", "order", "paymentMethod"]
+    assert body["paymentMethod"] == {
+        "vaultOnSuccess": False,
+        "vaultOn3DS": False,
+        "vaultOnAgreement": False,
+        "orderedAllowedCardNetworks": list(DEFAULT_CARD_NETWORKS),
+    }
+    kept = session_body({"paymentMethod": {"orderedAllowedCardNetworks": ["VISA"], "vaultOnSuccess": True}})
+    assert kept["paymentMethod"]["orderedAllowedCardNetworks"] == ["VISA"]
+
+
+def test_strip_empty_drops_nulls_and_empty_containers():
+    assert strip_empty({"a": None, "b": {}, "c": [], "d": {"e": None}, "f": [1, {}], "g": 0, "h": False}) == {
+        "f": [1, {}],
+        "g": 0,
+        "h": False,
+    }
