@@ -37,7 +37,14 @@ from primer_nb.money import derived_amount, format_minor, from_minor, line_total
 from primer_nb.validation import parse_request, parse_update
 
 _LAZY = {
+    "AsyncPrimerClient": "primer_nb.client",
+    "BatchResult": "primer_nb.client",
+    "Ledger": "primer_nb.ledger",
     "LocalSandbox": "primer_nb.sandbox.server",
+    "PrimerClient": "primer_nb.client",
+    "PrimerPreflightWarning": "primer_nb.preflight",
+    "RetryPolicy": "primer_nb.client",
+    "connect": "primer_nb.connection",
 }
 
 
@@ -53,7 +60,9 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "Address",
+    "AsyncPrimerClient",
     "AuthenticationError",
+    "BatchResult",
     "ClientSession",
     "ClientSessionRequest",
     "ClientSessionUpdate",
@@ -62,22 +71,27 @@ __all__ = [
     "FieldError",
     "ForbiddenError",
     "InvalidRequestError",
+    "Ledger",
     "LineItem",
     "LocalSandbox",
     "Order",
     "PaymentMethodOptions",
     "PrimerAPIError",
+    "PrimerClient",
     "PrimerConfigError",
     "PrimerConnectionError",
     "PrimerError",
+    "PrimerPreflightWarning",
     "PrimerTimeoutError",
     "PrimerValidationError",
     "RateLimitError",
+    "RetryPolicy",
     "ServerError",
     "SessionError",
     "SessionWarning",
     "Shipping",
     "__version__",
+    "connect",
     "derived_amount",
     "format_minor",
     "from_minor",

@@ -17,6 +17,7 @@ use :func:`primer_nb.validation.parse_request` and friends.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -732,6 +733,8 @@ class ClientSession(_ResponseModel):
     warnings: Annotated[list[SessionWarning], BeforeValidator(_warning_list)] = Field(default_factory=list)
 
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _base_url: str | None = PrivateAttr(default=None)
+    _clock: Callable[[], datetime] | None = PrivateAttr(default=None)
 
     @field_validator("client_token_expiration_date", mode="before")
     @classmethod
@@ -769,10 +772,49 @@ class ClientSession(_ResponseModel):
 
     @property
     def expires_in(self) -> timedelta | None:
-        """Time left before the token expires, on this machine's clock (negative once expired)."""
+        """Time left before the token expires (negative once expired).
+
+        Measured on the clock of the client that fetched the session: the local
+        sandbox's clock for local sessions (so time travel shows), else this machine's.
+        """
         if self.expires_at is None:
             return None
-        return self.expires_at - datetime.now(UTC)
+        now = self._clock() if self._clock is not None else datetime.now(UTC)
+        return self.expires_at - now
+
+    @property
+    def expired(self) -> bool | None:
+        """Whether the token has expired (``None`` when the expiry is unknown)."""
+        left = self.expires_in
+        return None if left is None else left <= timedelta(0)
+
+    def attach(self, *, base_url: str | None = None, clock: Callable[[], datetime] | None = None) -> None:
+        """Remember where the session lives and whose clock to read (the client does this)."""
+        self._base_url = base_url
+        self._clock = clock
+
+    def to_curl(self, changes: Mapping[str, Any] | None = None) -> str:
+        """A curl command that retrieves this session, or updates it with ``changes``.
+
+        The key is read from ``$PRIMER_API_KEY`` at run time; it is never written out.
+        """
+        import shlex
+
+        if not self.client_token or not self._base_url:
+            raise ValueError("this session has no client token or server; get it from a client first")
+        url = f"{self._base_url.rstrip('/')}/client-session"
+        lines = ['-H "X-Api-Key: $PRIMER_API_KEY"', "-H 'X-Api-Version: 2.4'"]
+        if changes is None:
+            from urllib.parse import urlencode
+
+            head = f"curl -X GET {shlex.quote(url + '?' + urlencode({'clientToken': self.client_token}))}"
+        else:
+            import json
+
+            body = {"clientToken": self.client_token, **changes}
+            head = f"curl -X PATCH {shlex.quote(url)}"
+            lines += ["-H 'Content-Type: application/json'", f"-d {shlex.quote(json.dumps(body))}"]
+        return " \\\n  ".join([head, *lines])
 
     @property
     def masked_token(self) -> str | None:

@@ -31,6 +31,17 @@ def seed_example() -> dict[str, Any]:
     return json.loads((DATA / "seed_guide_example.json").read_text())
 
 
+@pytest.fixture(autouse=True)
+def kit_home(tmp_path, monkeypatch):
+    """Keep every test's ledger and files in its own folder, with no Primer config leaking in."""
+    home = tmp_path / "primer-nb-home"
+    monkeypatch.setenv("PRIMER_NB_HOME", str(home))
+    for name in ("PRIMER_API_KEY", "PRIMER_ENVIRONMENT", "PRIMER_BASE_URL", "PRIMER_ALLOW_PRODUCTION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
+    return home
+
+
 @pytest.fixture
 def sandbox():
     """A fresh local sandbox on a free loopback port, stopped after the test."""

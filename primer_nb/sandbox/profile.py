@@ -8,6 +8,7 @@ The needs below come from Primer's guides for each method.
 
 from __future__ import annotations
 
+import functools
 import json
 import tomllib
 from collections.abc import Callable, Mapping
@@ -18,7 +19,7 @@ from typing import Any, Literal
 
 from primer_nb import money
 
-__all__ = ["NEEDS", "DashboardProfile", "Need", "load_profile"]
+__all__ = ["NEEDS", "DashboardProfile", "Need", "default_profile", "load_profile"]
 
 Session = Mapping[str, Any]
 
@@ -152,11 +153,17 @@ class DashboardProfile:
         return cls(tuple(enabled), form)
 
 
+@functools.cache
+def default_profile() -> DashboardProfile:
+    """The profile shipped with the kit (``default_profile.toml``), read once."""
+    text = resources.files("primer_nb.sandbox").joinpath("default_profile.toml").read_text()
+    return DashboardProfile.from_mapping(tomllib.loads(text), source="default profile")
+
+
 def load_profile(path: str | Path | None = None) -> DashboardProfile:
     """Load a profile from a TOML or JSON file, or the kit's default when ``path`` is ``None``."""
     if path is None:
-        text = resources.files("primer_nb.sandbox").joinpath("default_profile.toml").read_text()
-        return DashboardProfile.from_mapping(tomllib.loads(text), source="default profile")
+        return default_profile()
     path = Path(path)
     text = path.read_text()
     data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)

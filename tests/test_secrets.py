@@ -1,0 +1,126 @@
+"""A unique canary API key goes through every public path and must never come out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import traceback
+import uuid
+import warnings
+
+import httpx
+import pytest
+
+import primer_nb
+from primer_nb import AsyncPrimerClient, LocalSandbox, PrimerClient, PrimerError
+from primer_nb.client import RetryPolicy
+from primer_nb.config import resolve_settings
+
+LOGGERS = ["", "httpx", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.access", "primer_nb", "asyncio"]
+
+
+@pytest.fixture
+def everything_logged():
+    """Capture every log record, at DEBUG, from every logger that could see a request."""
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+            records.append(repr(record.__dict__))
+
+    handler = Keep(level=logging.DEBUG)
+    saved = {}
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        saved[name] = logger.level
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+    yield records
+    for name in LOGGERS:
+        logging.getLogger(name).removeHandler(handler)
+        logging.getLogger(name).setLevel(saved[name])
+
+
+def describe(error: BaseException) -> list[str]:
+    texts = [str(error), repr(error), "".join(traceback.format_exception(error))]
+    if hasattr(error, "_repr_html_"):
+        texts.append(error._repr_html_())
+    return texts
+
+
+def test_the_canary_key_never_appears(everything_logged, capsys, monkeypatch):
+    canary = f"sk_canary_{uuid.uuid4().hex}"
+    produced: list[str] = []
+    warnings.simplefilter("ignore")
+    with LocalSandbox(api_key=canary) as sandbox:
+        client = PrimerClient(
+            canary, base_url=sandbox.base_url, retry=RetryPolicy(max_retries=1, base=0, cap=0)
+        )
+        produced += [repr(client), str(client), repr(sandbox), repr(client._settings)]
+
+        created = client.create_client_session({"orderId": "c-1", "currencyCode": "GBP", "amount": 10})
+        got = client.get_client_session(created.client_token)
+        updated = client.update_client_session(
+            created.client_token, {"metadata": {"k": "v"}, "orderId": None}
+        )
+        for session in (created, got, updated):
+            produced += [repr(session), str(session), session.model_dump_json(), str(session.raw)]
+            produced += [session.to_curl(), session.to_curl({"orderId": "x"})]
+        produced += [
+            client.to_curl({"orderId": "y"}),
+            client.to_curl(method="GET", client_token=created.client_token),
+        ]
+        produced += [repr(s) for s in client.sessions()]
+        produced += [str(row) for row in client.ledger.rows()]
+
+        for call in (
+            lambda: client.get_client_session("not-a-token"),
+            lambda: client.update_client_session(created.client_token, {"paymentMethod": {"options": {}}}),
+            lambda: client.create_client_session({"order": {"lineItems": [{"amount": -1}]}}),
+        ):
+            with pytest.raises(PrimerError) as caught:
+                call()
+            produced += describe(caught.value)
+
+        sandbox.faults.set(rate=1.0, statuses=[503], seed=1, retry_after=0)
+        with pytest.raises(PrimerError) as caught:
+            client.create_client_session({"orderId": "fail"})
+        produced += describe(caught.value)
+        sandbox.faults.clear()
+
+        async def batch():
+            async with AsyncPrimerClient(canary, base_url=sandbox.base_url) as async_client:
+                produced.append(repr(async_client))
+                results = await async_client.create_many([{"orderId": "a"}, {"amount": -5}], progress=True)
+                produced.extend(repr(r) for r in results)
+
+        asyncio.run(batch())
+
+    with LocalSandbox() as other:  # a sandbox that does not know the canary: 401
+        stranger = PrimerClient(canary, base_url=other.base_url, ledger=False)
+        with pytest.raises(PrimerError) as caught:
+            stranger.create_client_session({})
+        produced += describe(caught.value)
+
+    with socket.socket() as probe:  # a port nobody listens on: connection error
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    offline = PrimerClient(canary, base_url=dead, ledger=False, retry=RetryPolicy(max_retries=0))
+    with pytest.raises(PrimerError) as caught:
+        offline.get_client_session("t")
+    produced += describe(caught.value)
+
+    monkeypatch.setenv("PRIMER_API_KEY", canary)
+    with pytest.raises(PrimerError) as caught:
+        resolve_settings(environment="production")
+    produced += describe(caught.value)
+    remote = primer_nb.connect(transport=httpx.MockTransport(lambda r: httpx.Response(500, text=canary[:6])))
+    produced += [repr(remote), repr(remote._settings)]
+
+    out = capsys.readouterr()
+    everything = "\n".join([*produced, *everything_logged, out.out, out.err])
+    assert len(everything_logged) > 10  # the loggers really were listening
+    assert canary not in everything
+    assert created.client_token not in "\n".join(everything_logged)  # tokens are masked in logs too
