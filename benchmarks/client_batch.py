@@ -75,7 +75,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=3, help="alternate raw/kit this many times; best of each")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternate raw/kit this many times; best of each"
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore", PrimerPreflightWarning)
     with tempfile.TemporaryDirectory() as tmp:

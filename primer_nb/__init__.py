@@ -45,6 +45,7 @@ _LAZY = {
     "PrimerPreflightWarning": "primer_nb.preflight",
     "RetryPolicy": "primer_nb.client",
     "connect": "primer_nb.connection",
+    "tables": "primer_nb.tables",
 }
 
 
@@ -55,7 +56,8 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'primer_nb' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(module), name)
+    imported = importlib.import_module(module)
+    return imported if module.endswith("." + name) else getattr(imported, name)
 
 
 __all__ = [

@@ -1,0 +1,471 @@
+"""pandas views of sessions: warnings, expirations, line items and PATCH diffs.
+
+Every function takes whatever holds sessions: :class:`~primer_nb.models.ClientSession`
+objects, raw response dicts, or a client (its ledger, ``client.sessions()``),
+and returns a plain :class:`pandas.DataFrame` for code. :func:`style` turns any
+of them into a coloured :class:`pandas.io.formats.style.Styler` for notebooks.
+Client tokens only ever appear masked; money stays in integer minor units in
+the frames and is formatted for its currency in the styled view.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from primer_nb import money
+from primer_nb.masking import mask_token
+from primer_nb.models import ClientSession, SessionWarning, parse_expiration
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from pandas.io.formats.style import Styler
+
+__all__ = [
+    "DIFF_COLUMNS",
+    "EXPIRATION_COLUMNS",
+    "LINE_ITEM_COLUMNS",
+    "WARNING_COLUMNS",
+    "diff_frame",
+    "expirations_frame",
+    "fix_hint",
+    "line_items_frame",
+    "plot_expirations",
+    "plot_warnings",
+    "style",
+    "warnings_frame",
+]
+
+WARNING_COLUMNS = ["order_id", "client_token", "payment_method", "code", "field", "message", "fix"]
+EXPIRATION_COLUMNS = ["order_id", "client_token", "expires_at", "time_left", "status"]
+LINE_ITEM_COLUMNS = ["kind", "item_id", "description", "unit_amount", "quantity", "discount", "tax", "total"]
+DIFF_COLUMNS = ["path", "kind", "old", "new"]
+
+# Field names of older guides (and the seed example) mapped to the v2.4 request field.
+_LEGACY_FIELDS = {"customerDetails.countryCode": "order.countryCode"}
+_LEGACY_PREFIXES = {"customerDetails.": "customer.", "orderDetails.": "order."}
+_FIELD_ADVICE = {
+    "order.countryCode": "two-letter ISO 3166-1 code of the order's country, e.g. 'GB'",
+    "currencyCode": "ISO 4217 code, e.g. 'GBP'",
+    "order.lineItems": "at least one line item with an amount in minor units",
+    "customer.emailAddress": "the buyer's email address",
+    "customer.billingAddress": "the buyer's billing address (addressLine1, city, postalCode, countryCode)",
+    "customer.shippingAddress": "the delivery address",
+    "order.shipping": "the shipping amount and method",
+    "order.lineItems[].taxCode": "a tax code on every line item",
+    "amount": "line items (the amount is derived) or a top-level amount",
+    "orderId": "your reference for the order",
+    "metadata.paypal_client_metadata_id": "PayPal's client metadata id (needed to vault PayPal)",
+}
+# Warnings whose text names no field: what each feature is known to need.
+_TYPE_ADVICE = {
+    "TAXJAR": "order.lineItems[].taxCode, order.shipping and customer.shippingAddress",
+    "THREE_DS": "customer.emailAddress and customer.billingAddress",
+}
+_PAYMENT_METHOD_NAMES = re.compile(r"^(?P<name>[A-Za-z0-9 ]+?) (?:is missing|requires|needs)")
+
+
+def fix_hint(field: str | None, warning_type: str | None = None) -> str:
+    """Say which v2.4 request field to set to clear a warning about ``field``."""
+    if field:
+        target = _LEGACY_FIELDS.get(field, field)
+        for old, new in _LEGACY_PREFIXES.items():
+            if target.startswith(old):
+                target = new + target[len(old) :]
+        advice = _FIELD_ADVICE.get(target)
+        renamed = f" ('{field}' in older guides)" if target != field else ""
+        return f"set {target}{renamed}" + (f": {advice}" if advice else "")
+    if warning_type in _TYPE_ADVICE:
+        return f"set {_TYPE_ADVICE[warning_type]}"
+    return "see the message; Primer's docs for this payment method list what it needs"
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _sessions(source: Any) -> list[ClientSession]:
+    if hasattr(source, "sessions") and callable(source.sessions):
+        source = source.sessions()
+    if isinstance(source, ClientSession | Mapping):
+        source = [source]
+    found: list[ClientSession] = []
+    for item in source:
+        if isinstance(item, ClientSession):
+            found.append(item)
+        elif isinstance(item, Mapping):
+            found.append(ClientSession.model_validate(dict(item)))
+        else:
+            raise TypeError(f"expected ClientSession objects or response dicts, got {type(item).__name__}")
+    return found
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
+
+
+def _tag(frame: pd.DataFrame, kind: str, **attrs: Any) -> pd.DataFrame:
+    frame.attrs["primer_nb"] = kind
+    frame.attrs.update(attrs)
+    return frame
+
+
+# ----------------------------------------------------------------------------- warnings
+
+
+def _payment_method(warning: SessionWarning) -> str | None:
+    if warning.type:
+        return warning.type
+    match = _PAYMENT_METHOD_NAMES.match(warning.message)
+    return match["name"].upper().replace(" ", "_") if match else None
+
+
+def warnings_frame(sessions: Any) -> pd.DataFrame:
+    """One row per warning: order id, masked token, payment method, code, field, message, fix.
+
+    Both warning forms are read: objects ``{type, code, message}`` and plain
+    strings such as ``"Apple Pay is missing 'customerDetails.countryCode'"``
+    (payment method ``APPLE_PAY``, field ``customerDetails.countryCode``, fix
+    "set order.countryCode"). Sessions without warnings add no rows; an empty
+    frame still has every column.
+    """
+    import pandas as pd
+
+    rows = [
+        {
+            "order_id": session.order_id,
+            "client_token": mask_token(session.client_token),
+            "payment_method": _payment_method(warning),
+            "code": warning.code,
+            "field": warning.field,
+            "message": warning.message,
+            "fix": fix_hint(warning.field, warning.type),
+        }
+        for session in _sessions(sessions)
+        for warning in session.warnings
+    ]
+    frame = pd.DataFrame(rows, columns=WARNING_COLUMNS) if rows else _empty(WARNING_COLUMNS)
+    return _tag(frame, "warnings")
+
+
+# ----------------------------------------------------------------------------- expirations
+
+
+def _now_for(sessions: list[ClientSession]) -> datetime:
+    for session in sessions:
+        clock = getattr(session, "_clock", None)
+        if clock is not None:
+            return clock()  # the local sandbox's clock, when the sessions came from it
+    return datetime.now(UTC)
+
+
+def expirations_frame(
+    sessions: Any, now: datetime | None = None, soon: timedelta = timedelta(hours=1)
+) -> pd.DataFrame:
+    """One row per session: order id, masked token, expiry (aware UTC), time left, status.
+
+    Status is ``expired`` (no time left), ``expiring soon`` (less than ``soon``
+    left) or ``active``; the most urgent come first. ``now`` defaults to the
+    local sandbox's clock for sessions that came from it, else the current time.
+    Sessions whose expiry is unknown are listed last with status ``unknown``.
+    """
+    import pandas as pd
+
+    found = _sessions(sessions)
+    current = parse_expiration(now) or _now_for(found)
+    rows = []
+    for session in found:
+        expires = session.expires_at
+        left = expires - current if expires is not None else None
+        if left is None:
+            status = "unknown"
+        elif left <= timedelta(0):
+            status = "expired"
+        elif left < soon:
+            status = "expiring soon"
+        else:
+            status = "active"
+        rows.append(
+            {
+                "order_id": session.order_id,
+                "client_token": mask_token(session.client_token),
+                "expires_at": pd.Timestamp(expires) if expires is not None else pd.NaT,
+                "time_left": pd.Timedelta(left) if left is not None else pd.NaT,
+                "status": status,
+            }
+        )
+    if not rows:
+        frame = _empty(EXPIRATION_COLUMNS)
+        frame["expires_at"] = pd.Series(dtype="datetime64[ns, UTC]")
+        frame["time_left"] = pd.Series(dtype="timedelta64[ns]")
+        return _tag(frame, "expirations", now=current, soon=soon)
+    frame = pd.DataFrame(rows, columns=EXPIRATION_COLUMNS)
+    frame["expires_at"] = pd.to_datetime(frame["expires_at"], utc=True)
+    frame["time_left"] = pd.to_timedelta(frame["time_left"])
+    frame = frame.sort_values("time_left", na_position="last", kind="stable").reset_index(drop=True)
+    return _tag(frame, "expirations", now=current, soon=soon)
+
+
+# ----------------------------------------------------------------------------- line items
+
+
+def line_items_frame(session: ClientSession | Mapping[str, Any]) -> pd.DataFrame:
+    """The order's arithmetic: one row per line item, then shipping, fees and the total.
+
+    Amounts are integer minor units (``style()`` formats them for the
+    currency). The total row holds the derived amount; when the session's
+    top-level ``amount`` differs, an ``amount (override)`` row shows it and
+    ``frame.attrs["amount_mismatch"]`` is true.
+    """
+    import pandas as pd
+
+    (found,) = _sessions([session])
+    order = found.order
+    rows: list[dict[str, Any]] = []
+    for item in found.line_items:
+        rows.append(
+            {
+                "kind": "item",
+                "item_id": item.item_id,
+                "description": item.description or item.name,
+                "unit_amount": item.amount,
+                "quantity": item.quantity if item.quantity is not None else 1,
+                "discount": item.discount_amount or 0,
+                "tax": item.tax_amount or 0,
+                "total": item.total(),
+            }
+        )
+    if order is not None and order.shipping is not None and order.shipping.amount is not None:
+        shipping = order.shipping
+        rows.append(
+            {"kind": "shipping", "item_id": shipping.method_id,
+             "description": shipping.method_name or "shipping", "total": shipping.amount}
+        )  # fmt: skip
+    for fee in (order.fees or []) if order is not None else []:
+        rows.append(
+            {
+                "kind": "fee",
+                "item_id": fee.type,
+                "description": fee.description or fee.type,
+                "total": fee.amount,
+            }
+        )
+    derived = found.derived_amount()
+    rows.append({"kind": "total", "description": "derived amount", "total": derived})
+    mismatch = found.amount is not None and derived is not None and found.amount != derived
+    if mismatch:
+        rows.append({"kind": "override", "description": "amount (override)", "total": found.amount})
+    frame = pd.DataFrame(rows, columns=LINE_ITEM_COLUMNS)
+    for column in ("unit_amount", "quantity", "discount", "tax", "total"):
+        frame[column] = frame[column].astype("Int64")
+    return _tag(
+        frame, "line_items", currency=found.currency_code, amount_mismatch=mismatch, amount=found.amount
+    )
+
+
+# ----------------------------------------------------------------------------- diffs
+
+_NOT_SESSION_DATA = {"clientToken", "clientTokenExpirationDate", "clientExpirationDate", "warnings"}
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        flat: dict[str, Any] = {}
+        for key, child in value.items():
+            flat.update(_flatten(child, f"{prefix}.{key}" if prefix else str(key)))
+        return flat if flat or not prefix else {prefix: {}}
+    if isinstance(value, list):
+        flat = {}
+        for index, child in enumerate(value):
+            flat.update(_flatten(child, f"{prefix}[{index}]"))
+        return flat if flat else {prefix: []}
+    return {prefix: value}
+
+
+def _body(source: ClientSession | Mapping[str, Any]) -> dict[str, Any]:
+    data = source.raw if isinstance(source, ClientSession) else dict(source)
+    return {k: v for k, v in data.items() if k not in _NOT_SESSION_DATA}
+
+
+def diff_frame(
+    before: ClientSession | Mapping[str, Any],
+    after: ClientSession | Mapping[str, Any],
+    changes: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """What a PATCH changed, flattened to dotted paths (``order.lineItems[0].quantity``).
+
+    ``kind`` is ``added``, ``changed``, ``removed`` or ``cleared``. Primer
+    leaves empty fields out of its answers, so a field cleared with ``null``
+    simply disappears; pass the PATCH body as ``changes`` to tell ``cleared``
+    (sent as ``null``) from ``removed`` (dropped because an array or object
+    was replaced). Tokens, expiry and warnings are not session data and are ignored.
+    """
+    import pandas as pd
+
+    old, new = _flatten(_body(before)), _flatten(_body(after))
+    nulled = {path for path, value in _flatten(dict(changes or {})).items() if value is None}
+    rows = []
+    for path in sorted(old.keys() | new.keys(), key=_path_order(old, new)):
+        if path in old and path in new:
+            if old[path] != new[path]:
+                rows.append({"path": path, "kind": "changed", "old": old[path], "new": new[path]})
+        elif path in new:
+            rows.append({"path": path, "kind": "added", "old": None, "new": new[path]})
+        else:
+            cleared = any(path == n or path.startswith(n + ".") or path.startswith(n + "[") for n in nulled)
+            rows.append(
+                {"path": path, "kind": "cleared" if cleared else "removed", "old": old[path], "new": None}
+            )
+    frame = pd.DataFrame(rows, columns=DIFF_COLUMNS) if rows else _empty(DIFF_COLUMNS)
+    return _tag(frame, "diff")
+
+
+def _path_order(old: Mapping[str, Any], new: Mapping[str, Any]) -> Any:
+    # Keep the order the API writes fields in, before then after.
+    position = {path: i for i, path in enumerate([*old, *[p for p in new if p not in old]])}
+    return lambda path: position[path]
+
+
+# ----------------------------------------------------------------------------- styling
+
+_STATUS_COLOURS = {
+    "expired": "background-color: #f8d7da; color: #842029",
+    "expiring soon": "background-color: #fff3cd; color: #664d03",
+    "active": "background-color: #d1e7dd; color: #0f5132",
+    "unknown": "color: #6c757d",
+}
+_KIND_COLOURS = {
+    "added": "background-color: #d1e7dd; color: #0f5132",
+    "changed": "background-color: #cfe2ff; color: #084298",
+    "removed": "background-color: #f8d7da; color: #842029",
+    "cleared": "background-color: #e2e3e5; color: #41464b",
+}
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
+def _text(value: Any) -> str:
+    return "" if _missing(value) else str(value)
+
+
+def _format_left(value: Any) -> str:
+    if _missing(value):
+        return "—"
+    seconds = int(value.total_seconds())
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{sign}{hours}h {rest // 60:02d}m"
+
+
+def style(frame: pd.DataFrame) -> Styler:
+    """A coloured, formatted display of any frame made by this module.
+
+    Status and diff kinds are coloured, money is formatted for its currency and
+    right-aligned, the index is hidden. Renders in JupyterLab and nbconvert HTML.
+    """
+    kind = frame.attrs.get("primer_nb")
+    styler = frame.style.hide(axis="index")
+    if kind == "expirations":
+        styler = styler.map(lambda v: _STATUS_COLOURS.get(v, ""), subset=["status"]).format(
+            {
+                "time_left": _format_left,
+                "expires_at": lambda v: "—" if v is None or v != v else f"{v:%Y-%m-%d %H:%M} UTC",
+            }
+        )
+    elif kind == "diff":
+        styler = styler.map(lambda v: _KIND_COLOURS.get(v, ""), subset=["kind"]).format(na_rep="—")
+    elif kind == "line_items":
+        currency = frame.attrs.get("currency")
+        money_columns = ["unit_amount", "discount", "tax", "total"]
+
+        def as_money(value: Any) -> str:
+            if _missing(value):
+                return ""
+            return money.format_minor(int(value), currency) if currency else str(value)
+
+        # One format() call: in pandas 3 a later dict-format resets the columns it omits.
+        formats: dict[str, Any] = dict.fromkeys(money_columns, as_money)
+        formats.update(dict.fromkeys(["quantity", "item_id", "description"], _text))
+        styler = styler.format(formats).set_properties(subset=money_columns, **{"text-align": "right"})
+        totals = frame.index[frame["kind"].isin(["total", "override"])]
+        styler = styler.set_properties(subset=(totals, frame.columns), **{"font-weight": "bold"})
+        if frame.attrs.get("amount_mismatch"):
+            flagged = frame.index[frame["kind"] == "override"]
+            styler = styler.set_properties(subset=(flagged, ["total"]), **{"background-color": "#fff3cd"})
+    elif kind == "warnings":
+        styler = styler.format(na_rep="—").set_properties(subset=["fix"], **{"font-style": "italic"})
+    return styler
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+def plot_expirations(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """A timeline of token expiries against now, coloured by status; returns the Axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(frame) + 1.5)))
+    colours = {"expired": "#c0392b", "expiring soon": "#e6a700", "active": "#2e8b57", "unknown": "#999999"}
+    known = frame.dropna(subset=["expires_at"])
+    labels = [f"{o or '—'}  {t or ''}" for o, t in zip(known["order_id"], known["client_token"], strict=True)]
+    positions = list(range(len(known)))
+    for status, colour in colours.items():
+        mask = (known["status"] == status).to_numpy()
+        if mask.any():
+            rows = [p for p, m in zip(positions, mask, strict=True) if m]
+            times = known["expires_at"].dt.tz_convert(None)[mask]
+            ax.scatter(times, rows, color=colour, label=status, zorder=3)
+    now = frame.attrs.get("now")
+    moments = list(known["expires_at"].dt.tz_convert(None))
+    if now is not None:
+        now_naive = now.astimezone(UTC).replace(tzinfo=None)
+        moments.append(now_naive)
+        ax.axvline(now_naive, color="#333333", linestyle="--", label="now")
+    if moments:
+        span = max(max(moments) - min(moments), timedelta(hours=2))
+        ax.set_xlim(min(moments) - span * 0.08, max(moments) + span * 0.08)
+    ax.set_yticks(positions, labels=labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("token expiry (UTC)")
+    ax.set_title("Client token expirations")
+    ax.grid(axis="x", alpha=0.3)
+    if len(known):
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+def plot_warnings(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Warnings counted by payment method, stacked by missing field; returns the Axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    if frame.empty:
+        ax.text(0.5, 0.5, "no warnings", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        ax.set_title("Warnings by payment method")
+        return ax
+    counts = (
+        frame.assign(
+            field=frame["field"].fillna("(unnamed)"), payment_method=frame["payment_method"].fillna("?")
+        )
+        .pivot_table(index="payment_method", columns="field", values="message", aggfunc="count", fill_value=0)
+        .sort_index()
+    )
+    counts.plot.barh(stacked=True, ax=ax, width=0.7)
+    ax.set_xlabel("warnings")
+    ax.set_ylabel("payment method / module")
+    ax.set_title("Warnings by payment method and missing field")
+    ax.legend(title="missing field", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    return ax
