@@ -10,6 +10,7 @@ the frames and is formatted for its currency in the styled view.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -352,6 +353,16 @@ def _missing(value: Any) -> bool:
     return value is None or bool(pd.isna(value))
 
 
+def _shown(value: Any) -> str:
+    return (
+        "—"
+        if _missing(value)
+        else json.dumps(value, ensure_ascii=False)
+        if not isinstance(value, str)
+        else value
+    )
+
+
 def _text(value: Any) -> str:
     return "" if _missing(value) else str(value)
 
@@ -381,7 +392,9 @@ def style(frame: pd.DataFrame) -> Styler:
             }
         )
     elif kind == "diff":
-        styler = styler.map(lambda v: _KIND_COLOURS.get(v, ""), subset=["kind"]).format(na_rep="—")
+        styler = styler.map(lambda v: _KIND_COLOURS.get(v, ""), subset=["kind"]).format(
+            {"old": _shown, "new": _shown}
+        )
     elif kind == "line_items":
         currency = frame.attrs.get("currency")
         money_columns = ["unit_amount", "discount", "tax", "total"]

@@ -1,0 +1,74 @@
+"""Small pieces the forms share: labelled fields, inline errors, safe callbacks."""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import ipywidgets as widgets
+
+__all__ = ["ErrorText", "labelled", "safe_callback"]
+
+logger = logging.getLogger("primer_nb.widgets")
+_Func = TypeVar("_Func", bound=Callable[..., Any])
+
+
+class ErrorText(widgets.HTML):
+    """An inline error message next to a field; empty (and invisible) when there is none."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_class("primer-nb-error")
+
+    def show(self, messages: str | list[str]) -> None:
+        """Show one message or several (one per line)."""
+        items = [messages] if isinstance(messages, str) else messages
+        self.value = "".join(
+            f'<div style="color:#b02a37;font-size:0.9em">⚠ {html.escape(m)}</div>' for m in items if m
+        )
+
+    def clear(self) -> None:
+        """Hide the message."""
+        self.value = ""
+
+    @property
+    def text(self) -> str:
+        """The message without markup (for tests and headless use)."""
+        import re
+
+        return html.unescape(re.sub(r"<[^>]+>", " ", self.value)).replace("⚠", "").strip()
+
+
+def labelled(widget: widgets.Widget, label: str, api_field: str, width: str = "auto") -> widgets.VBox:
+    """A field with a label that names what it is and the API field it fills."""
+    caption = widgets.HTML(
+        f'<span style="font-size:0.85em">{html.escape(label)} '
+        f'<code style="color:#6c757d">{html.escape(api_field)}</code></span>'
+    )
+    box = widgets.VBox([caption, widget], layout=widgets.Layout(width=width))
+    box.add_class("primer-nb-field")
+    return box
+
+
+def safe_callback(report: Callable[[Any, BaseException], None]) -> Callable[[_Func], _Func]:
+    """Wrap a widget callback so an exception is shown in the form, never lost in a log console.
+
+    ``report(self, exc)`` decides where the message goes.
+    """
+
+    def decorate(method: _Func) -> _Func:
+        @functools.wraps(method)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except Exception as exc:
+                logger.debug("callback %s failed", method.__name__, exc_info=True)
+                report(self, exc)
+                return None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
