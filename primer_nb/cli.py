@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from primer_nb.__about__ import __version__
 
@@ -23,7 +24,118 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"primer-nb {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_sandbox(commands)
+    _add_notebook_commands(commands)
     return parser
+
+
+def _add_notebook_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    walk = commands.add_parser(
+        "walkthrough",
+        help="execute every notebook in order on a fresh local sandbox; write notebooks and HTML",
+    )
+    walk.add_argument("--out", default="primer-nb-walkthrough", help="output folder (default: %(default)s)")
+    walk.add_argument("--no-html", action="store_true", help="skip the HTML export")
+    walk.set_defaults(handler=_walkthrough)
+
+    run = commands.add_parser(
+        "run",
+        help="papermill runs of one notebook over parameters or a grid, in parallel",
+        description="Execute NOTEBOOK (a path, file name or number such as 04) once per parameter set.",
+    )
+    run.add_argument("notebook")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                     help="a parameter (VALUE is read as YAML: 3, true, [1, 2], text)")  # fmt: skip
+    run.add_argument("--grid", help="YAML/JSON file: lists per parameter (cartesian) or a list of sets")
+    run.add_argument("--workers", type=int, default=2, help="parallel processes (default: %(default)s)")
+    run.add_argument("--out", default="primer-nb-runs", help="output folder (default: %(default)s)")
+    run.add_argument("--html", action="store_true", help="also export each run to HTML")
+    run.set_defaults(handler=_run)
+
+    listing = commands.add_parser("list", help="show the notebooks and their parameters")
+    listing.set_defaults(handler=_list)
+
+    lab = commands.add_parser("lab", help="start JupyterLab (127.0.0.1) on a working copy of the notebooks")
+    lab.add_argument("--dir", help="working copy (default: $PRIMER_NB_HOME/notebooks); never overwritten")
+    lab.add_argument("--port", type=int, default=8888)
+    lab.add_argument("--no-browser", action="store_true")
+    lab.set_defaults(handler=_lab)
+
+    refresh = commands.add_parser(
+        "refresh-notebooks",
+        help="(maintainers) re-execute the repository's notebooks deterministically, in place",
+    )
+    refresh.set_defaults(handler=_refresh)
+
+
+def _print_results(results: list, out: str) -> int:
+    width = max((len(r.notebook) for r in results), default=10)
+    for r in results:
+        extra = f"  {r.error}" if r.error else ""
+        params = f" {r.parameters}" if r.parameters else ""
+        print(f"{r.status:6} {r.notebook:{width}} {r.duration:6.1f} s{params}{extra}")
+    failed = sum(r.status != "ok" for r in results)
+    print(f"{len(results) - failed} of {len(results)} ran cleanly; outputs in {out}")
+    return 1 if failed else 0
+
+
+def _walkthrough(args: argparse.Namespace) -> int:
+    from primer_nb.notebooks import walkthrough
+
+    print(f"Running the walkthrough notebooks on a fresh local sandbox into {args.out}/ ...", flush=True)
+    results = walkthrough(args.out, html=not args.no_html)
+    for r in results:
+        if r.html:
+            print(f"  {r.notebook}: {r.html}")
+    return _print_results(results, args.out)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import yaml
+
+    from primer_nb.notebooks import load_grid, run_grid, write_summary
+
+    fixed = {name: yaml.safe_load(value) for name, value in args.parameter}
+    sets = [{**grid, **fixed} for grid in load_grid(args.grid)] if args.grid else [fixed]
+    results = run_grid(args.notebook, sets, out_dir=args.out, workers=args.workers, html=args.html)
+    code = _print_results(results, args.out)
+    print(f"summary table: {write_summary(results, f'{args.out}/summary.csv')}")
+    return code
+
+
+def _list(args: argparse.Namespace) -> int:
+    from primer_nb.notebooks import notebook_parameters, notebooks
+
+    for path in notebooks():
+        print(path.name)
+        for name, info in notebook_parameters(path).items():
+            default = info.get("default")
+            help_text = f"  # {info['help']}" if info.get("help") else ""
+            print(f"    {name} = {default}{help_text}")
+    return 0
+
+
+def _lab(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from primer_nb.config import home
+    from primer_nb.notebooks import working_copy
+
+    target = Path(args.dir) if args.dir else home() / "notebooks"
+    _, kept = working_copy(target)
+    for path in kept:
+        print(f"keeping your edited copy of {path.name}")
+    command = [
+        sys.executable, "-m", "jupyterlab", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.port}",
+        f"--ServerApp.root_dir={target}", *(["--no-browser"] if args.no_browser else []),
+    ]  # fmt: skip
+    print(f"JupyterLab on http://127.0.0.1:{args.port} with the notebooks in {target}", flush=True)
+    return subprocess.call(command)  # noqa: S603 - our own interpreter and fixed arguments
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from primer_nb.notebooks import notebook_dir, refresh_committed_outputs
+
+    return _print_results(refresh_committed_outputs(), str(notebook_dir()))
 
 
 def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -159,7 +159,11 @@ class LocalSandbox:
         port: int = 0,
         lenient_version: bool = False,
     ) -> None:
-        self.api_key = api_key or f"local_{secrets.token_urlsafe(18)}"
+        # A deterministic sandbox gets a fixed key too, so even its masked form never varies.
+        generated = (
+            "local_deterministic_sandbox_key" if deterministic else f"local_{secrets.token_urlsafe(18)}"
+        )
+        self.api_key = api_key or generated
         self.db = db
         self.deterministic = deterministic
         self.service = build_service(

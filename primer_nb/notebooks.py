@@ -1,0 +1,336 @@
+"""Run the kit's notebooks with papermill: one at a time, as a walkthrough, or as sweeps.
+
+A thin layer over papermill: it finds the notebooks shipped with the kit,
+checks parameters (an API key is never a parameter), executes notebooks in
+separate processes with a progress bar, exports HTML with nbconvert, and
+collects each run's summary (the JSON output of the cell tagged ``summary``).
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from primer_nb.errors import PrimerConfigError
+
+__all__ = [
+    "RunResult",
+    "execute",
+    "export_html",
+    "find_notebook",
+    "load_grid",
+    "notebook_dir",
+    "notebook_parameters",
+    "notebooks",
+    "refresh_committed_outputs",
+    "run_grid",
+    "walkthrough",
+    "working_copy",
+]
+
+_SECRET_WORDS = ("key", "secret", "password", "token")
+KERNEL = "python3"
+
+
+def notebook_dir() -> Path:
+    """Where the kit's notebooks are: inside the installed package, or the repository's ``notebooks/``."""
+    packaged = Path(__file__).resolve().parent / "notebooks"
+    if packaged.is_dir() and any(packaged.glob("*.ipynb")):
+        return packaged
+    return Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def notebooks() -> list[Path]:
+    """The walkthrough notebooks, in order."""
+    return sorted(notebook_dir().glob("[0-9][0-9]-*.ipynb"))
+
+
+def find_notebook(name: str | Path) -> Path:
+    """A notebook by path, file name or number prefix (``04`` finds ``04-parameterized-run.ipynb``)."""
+    path = Path(name)
+    if path.exists():
+        return path
+    for candidate in notebooks():
+        if (
+            candidate.name == path.name
+            or candidate.name.startswith(f"{name}-")
+            or candidate.stem == str(name)
+        ):
+            return candidate
+    known = ", ".join(p.name for p in notebooks())
+    raise PrimerConfigError(f"no notebook {str(name)!r}; the kit has: {known}")
+
+
+def notebook_parameters(path: str | Path) -> dict[str, dict[str, Any]]:
+    """The parameters a notebook declares (papermill's inspection): name → type, default, help."""
+    import papermill
+
+    return dict(papermill.inspect_notebook(str(path)))
+
+
+def check_parameters(parameters: Mapping[str, Any]) -> None:
+    """Refuse anything that looks like a secret: keys come from the environment, never parameters."""
+    for name in parameters:
+        if any(word in name.lower() for word in _SECRET_WORDS):
+            raise PrimerConfigError(
+                f"parameter {name!r} looks like a secret; set PRIMER_API_KEY in the environment or .env "
+                "instead (papermill writes parameters into the saved notebook)"
+            )
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def execute(
+    notebook: str | Path,
+    output: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: int = 600,
+) -> Path:
+    """Execute ``notebook`` with papermill into ``output``; raise papermill's error if a cell fails."""
+    import papermill
+
+    parameters = dict(parameters or {})
+    check_parameters(parameters)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    source = Path(notebook)
+    with _environment(env or {}):
+        papermill.execute_notebook(
+            str(source), str(output), parameters=parameters, kernel_name=KERNEL, cwd=str(source.parent),
+            progress_bar=False, request_save_on_cell_execute=False, execution_timeout=timeout,
+        )  # fmt: skip
+    return output
+
+
+def export_html(notebook: str | Path, output: str | Path | None = None) -> Path:
+    """Export an executed notebook to HTML (nbconvert's lab template)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = Path(notebook)
+    output = Path(output) if output is not None else notebook.with_suffix(".html")
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(notebook, as_version=4))
+    output.write_text(body, encoding="utf-8")
+    return output
+
+
+def summary_of(notebook: str | Path) -> dict[str, Any] | None:
+    """The JSON the cell tagged ``summary`` displayed, if any."""
+    import nbformat
+
+    nb = nbformat.read(Path(notebook), as_version=4)
+    for cell in nb.cells:
+        if "summary" in cell.get("metadata", {}).get("tags", []):
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                if "application/json" in data:
+                    value = data["application/json"]
+                    return value if isinstance(value, dict) else json.loads(value)
+    return None
+
+
+@dataclass
+class RunResult:
+    """One notebook execution of a sweep or walkthrough."""
+
+    notebook: str
+    parameters: dict[str, Any]
+    status: str = "ok"
+    duration: float = 0.0
+    error: str = ""
+    output: str = ""
+    html: str = ""
+    summary: dict[str, Any] | None = field(default=None)
+
+    def row(self) -> dict[str, Any]:
+        """A flat row for the summary table."""
+        return {
+            "notebook": self.notebook,
+            "parameters": json.dumps(self.parameters, sort_keys=True),
+            "status": self.status,
+            "duration_s": round(self.duration, 2),
+            "error": self.error,
+            "output": self.output,
+            **{f"summary.{k}": v for k, v in (self.summary or {}).items()},
+        }
+
+
+def _run_one(
+    notebook: str, output: str, parameters: dict[str, Any], env: dict[str, str], html: bool
+) -> RunResult:
+    start = time.perf_counter()
+    result = RunResult(Path(notebook).name, parameters, output=output)
+    try:
+        execute(notebook, output, parameters, env=env)
+        result.summary = summary_of(output)
+        if html:
+            result.html = str(export_html(output))
+    except Exception as exc:  # recorded, not fatal: a sweep goes on
+        result.status = "failed"
+        first = str(exc).strip().splitlines()
+        result.error = f"{type(exc).__name__}: {first[-1] if first else ''}"[:500]
+    result.duration = time.perf_counter() - start
+    return result
+
+
+def load_grid(path: str | Path) -> list[dict[str, Any]]:
+    """Parameter sets from a YAML or JSON file.
+
+    A mapping of name → list is a cartesian product (``{currency: [GBP, JPY], quantity: [1, 2]}``
+    gives four runs; a scalar counts as a one-item list); a list of mappings is
+    taken as explicit sets.
+    """
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text())
+    if isinstance(data, list):
+        if not all(isinstance(item, dict) for item in data):
+            raise PrimerConfigError(f"{path}: a list grid must hold mappings of parameter → value")
+        return [dict(item) for item in data]
+    if isinstance(data, dict):
+        names = list(data)
+        values = [v if isinstance(v, list) else [v] for v in data.values()]
+        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
+    raise PrimerConfigError(f"{path}: the grid must be a mapping of lists or a list of mappings")
+
+
+def run_grid(
+    notebook: str | Path,
+    parameter_sets: Sequence[Mapping[str, Any]],
+    *,
+    out_dir: str | Path,
+    workers: int = 2,
+    progress: bool = True,
+    html: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> list[RunResult]:
+    """Execute ``notebook`` once per parameter set, ``workers`` processes at a time.
+
+    Failures are recorded in their :class:`RunResult`; the others still run.
+    Writes ``summary.csv`` into ``out_dir``.
+    """
+    source = find_notebook(notebook)
+    sets = [dict(p) for p in parameter_sets] or [{}]
+    for parameters in sets:
+        check_parameters(parameters)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [(str(source), str(out / f"{source.stem}-{i:03d}.ipynb"), p, dict(env or {}), html)
+            for i, p in enumerate(sets, start=1)]  # fmt: skip
+    results: list[RunResult | None] = [None] * len(jobs)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(jobs), desc=f"running {source.name}", unit="run")
+    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {pool.submit(_run_one, *job): index for index, job in enumerate(jobs)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    finished = [r for r in results if r is not None]
+    write_summary(finished, out / "summary.csv")
+    return finished
+
+
+def write_summary(results: Sequence[RunResult], path: str | Path) -> Path:
+    """Save the runs' rows as CSV."""
+    rows = [r.row() for r in results]
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    with Path(path).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return Path(path)
+
+
+def walkthrough(out_dir: str | Path, *, html: bool = True, deterministic: bool = False) -> list[RunResult]:
+    """Execute every notebook in order, each against a fresh local sandbox; export HTML too."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    env = {"PRIMER_ENVIRONMENT": "local"}
+    if deterministic:
+        env["PRIMER_NB_DETERMINISTIC"] = "1"
+    return [_run_one(str(nb), str(out / nb.name), {}, env, html) for nb in notebooks()]
+
+
+def working_copy(target: str | Path) -> tuple[list[Path], list[Path]]:
+    """Copy the notebooks into ``target`` for editing; never overwrite a file already there.
+
+    Returns (copied, kept).
+    """
+    folder = Path(target)
+    folder.mkdir(parents=True, exist_ok=True)
+    copied, kept = [], []
+    for source in notebooks():
+        copy = folder / source.name
+        if copy.exists():
+            kept.append(copy)
+        else:
+            shutil.copy2(source, copy)
+            copied.append(copy)
+    return copied, kept
+
+
+def refresh_committed_outputs(target: str | Path | None = None) -> list[RunResult]:
+    """Re-execute the repository's notebooks in place, deterministically (what is committed).
+
+    The local sandbox runs with a frozen clock and seeded ids, so the outputs
+    only change when the code or the notebooks do; nbval checks them.
+    """
+    folder = Path(target) if target is not None else notebook_dir()
+    env = {"PRIMER_ENVIRONMENT": "local", "PRIMER_NB_DETERMINISTIC": "1"}
+    results = []
+    for nb in sorted(folder.glob("[0-9][0-9]-*.ipynb")):
+        scratch = nb.with_suffix(".executing.ipynb")
+        result = _run_one(str(nb), str(scratch), {}, env, html=False)
+        if result.status == "ok":
+            _strip_papermill_metadata(scratch)
+            shutil.move(scratch, nb)
+        else:
+            scratch.unlink(missing_ok=True)
+        results.append(result)
+    return results
+
+
+def _strip_papermill_metadata(path: Path) -> None:
+    # Timings and durations differ every run; the committed file keeps only outputs.
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            raise RuntimeError("refresh must not inject parameters")
+    nbformat.write(nb, path)

@@ -1,0 +1,162 @@
+"""The notebooks as tests: committed outputs, papermill runs, sweeps, walkthrough, secrets."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+
+import nbformat
+import pytest
+
+from primer_nb import notebooks as nbrun
+from primer_nb.errors import PrimerConfigError
+
+from .conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+FULL_JWT = re.compile(r"eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}")
+pytestmark = pytest.mark.slow
+
+
+def test_there_are_four_walkthrough_notebooks():
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04"]
+    assert nbrun.notebooks() == NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebooks_are_executed_cleanly_and_hold_no_secrets(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", [])
+    assert all(c.execution_count for c in code), (
+        "every cell has run: refresh with `primer-nb refresh-notebooks`"
+    )
+    outputs = [o for c in code for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = json.dumps(nbformat.writes(nb))
+    assert not FULL_JWT.search(text), "a full client token is in the committed notebook"
+    assert "PRIMER_API_KEY=" not in text and "sk_" not in text
+    assert "papermill" not in nb.metadata
+
+
+def test_committed_outputs_match_a_fresh_run_nbval():
+    env = {**os.environ, "PRIMER_ENVIRONMENT": "local", "PRIMER_NB_DETERMINISTIC": "1"}
+    env.pop("PRIMER_API_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", *map(str, NOTEBOOKS),
+         "--nbval-sanitize-with", str(ROOT / "notebooks" / "sanitize.cfg"), "--rootdir", str(ROOT / "notebooks"),
+         "-o", "addopts=", "-o", "testpaths="],
+        capture_output=True, text=True, env=env, cwd=ROOT / "notebooks", timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert re.search(r"\d+ passed", result.stdout)
+
+
+BASKETS = [
+    ({"currency": "GBP", "order_id": "gbp-basket", "country_code": "GB"}, 4398, "£43.98"),
+    ({"currency": "JPY", "order_id": "jpy-basket", "country_code": "JP"}, 4398, "¥4,398"),
+    ({"currency": "KWD", "order_id": "kwd-basket", "country_code": "KW",
+      "line_items": [{"itemId": "dates", "amount": 1250, "quantity": 2}, {"itemId": "tea", "amount": 375}]}, 2875, "KWD 2.875"),
+]  # fmt: skip
+
+
+def test_papermill_sweep_over_gbp_jpy_kwd_baskets(tmp_path):
+    results = nbrun.run_grid("04", [b[0] for b in BASKETS], out_dir=tmp_path, workers=2, progress=False)
+    assert [r.status for r in results] == ["ok"] * 3, [r.error for r in results]
+    for result, (params, amount, shown) in zip(results, BASKETS, strict=True):
+        assert result.summary["order_id"] == params["order_id"]
+        assert result.summary["amount"] == amount and result.summary["amount_display"] == shown
+        executed = nbformat.read(result.output, as_version=4)
+        assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+    with (tmp_path / "summary.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["status"] for r in rows] == ["ok"] * 3 and "summary.amount" in rows[0]
+
+
+@pytest.mark.parametrize("currency", ["JPY", "KWD"])
+def test_create_notebook_runs_with_other_currencies(tmp_path, currency):
+    out = nbrun.execute(nbrun.find_notebook("01"), tmp_path / "out.ipynb", {"currency": currency, "order_id": f"o-{currency}"},
+                        env={"PRIMER_ENVIRONMENT": "local"})  # fmt: skip
+    text = out.read_text()
+    assert f"o-{currency}" in text and "Traceback" not in text
+
+
+def test_walkthrough_with_a_canary_key_never_shows_it(tmp_path, monkeypatch):
+    canary = f"sk_canary_{uuid.uuid4().hex}"
+    monkeypatch.setenv("PRIMER_API_KEY", canary)
+    results = nbrun.walkthrough(tmp_path)
+    assert [r.status for r in results] == ["ok"] * 4, [r.error for r in results]
+    produced = [*tmp_path.glob("*.ipynb"), *tmp_path.glob("*.html")]
+    assert len(produced) == 8
+    for path in produced:
+        text = path.read_text(encoding="utf-8")
+        assert canary not in text, path.name
+        assert not FULL_JWT.search(text), path.name
+    assert "local sandbox" in (tmp_path / "01-create-a-session.ipynb").read_text()
+
+
+def test_secret_parameters_are_refused(tmp_path):
+    with pytest.raises(PrimerConfigError, match="PRIMER_API_KEY"):
+        nbrun.run_grid("04", [{"api_key": "x"}], out_dir=tmp_path, progress=False)
+
+
+def test_grids_cartesian_and_explicit(tmp_path):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("currency: [GBP, JPY]\nquantity: [1, 2]\nfixed: yes\n")
+    assert nbrun.load_grid(grid) == [
+        {"currency": "GBP", "quantity": 1, "fixed": True}, {"currency": "GBP", "quantity": 2, "fixed": True},
+        {"currency": "JPY", "quantity": 1, "fixed": True}, {"currency": "JPY", "quantity": 2, "fixed": True},
+    ]  # fmt: skip
+    explicit = tmp_path / "grid.json"
+    explicit.write_text(json.dumps([{"currency": "EUR"}, {"currency": "USD", "order_id": "u"}]))
+    assert nbrun.load_grid(explicit) == [{"currency": "EUR"}, {"currency": "USD", "order_id": "u"}]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- 1\n- 2\n")
+    with pytest.raises(PrimerConfigError):
+        nbrun.load_grid(bad)
+
+
+def test_cli_run_records_failures_and_exits_non_zero(tmp_path):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("- {currency: EUR, order_id: fine}\n- {currency: XXX, order_id: broken}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "primer_nb.cli", "run", "04", "--grid", str(grid), "--workers", "2",
+         "--out", str(tmp_path / "runs"), "-p", "country_code", "FR"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 of 2 ran cleanly" in result.stdout
+    rows = list(csv.DictReader((tmp_path / "runs" / "summary.csv").open()))
+    assert [(r["status"], json.loads(r["parameters"])["order_id"]) for r in rows] == [
+        ("ok", "fine"),
+        ("failed", "broken"),
+    ]
+    assert "PrimerValidationError" in rows[1]["error"] or "currency" in rows[1]["error"].lower()
+
+
+def test_cli_list_shows_parameters():
+    result = subprocess.run(
+        [sys.executable, "-m", "primer_nb.cli", "list"], capture_output=True, text=True, check=True
+    )
+    assert "04-parameterized-run.ipynb" in result.stdout
+    assert 'currency = "GBP"' in result.stdout or "currency = 'GBP'" in result.stdout
+
+
+def test_lab_working_copy_never_overwrites(tmp_path):
+    copied, kept = nbrun.working_copy(tmp_path)
+    assert len(copied) == 4 and kept == []
+    edited = tmp_path / "01-create-a-session.ipynb"
+    edited.write_text("my edits")
+    copied, kept = nbrun.working_copy(tmp_path)
+    assert copied == [] and len(kept) == 4
+    assert edited.read_text() == "my edits"
+
+
+def test_kernel_is_the_environments_python():
+    for path in NOTEBOOKS:
+        assert nbformat.read(path, as_version=4).metadata["kernelspec"]["name"] == "python3"
