@@ -115,6 +115,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _lab(args: argparse.Namespace) -> int:
+    import os
     import subprocess
 
     from primer_nb.config import home
@@ -127,6 +128,7 @@ def _lab(args: argparse.Namespace) -> int:
     command = [
         sys.executable, "-m", "jupyterlab", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.port}",
         f"--ServerApp.root_dir={target}", *(["--no-browser"] if args.no_browser else []),
+        *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
     ]  # fmt: skip
     print(f"JupyterLab on http://127.0.0.1:{args.port} with the notebooks in {target}", flush=True)
     return subprocess.call(command)  # noqa: S603 - our own interpreter and fixed arguments

@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 _SECRET_WORDS = ("key", "secret", "password", "token")
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 KERNEL = "python3"
 
 
@@ -185,7 +186,14 @@ def _run_one(
     start = time.perf_counter()
     result = RunResult(Path(notebook).name, parameters, output=output)
     try:
-        execute(notebook, output, parameters, env=env)
+        try:
+            execute(notebook, output, parameters, env=env)
+        except RuntimeError as exc:
+            # jupyter_client picks kernel ports then releases them before the kernel binds;
+            # another process can take one first. Nothing has run yet, so start once more.
+            if "Kernel died before replying" not in str(exc):
+                raise
+            execute(notebook, output, parameters, env=env)
         result.summary = summary_of(output)
         if html:
             result.html = str(export_html(output))
@@ -328,9 +336,17 @@ def _strip_papermill_metadata(path: Path) -> None:
 
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if _WIDGET_VIEW in data:
+                # The widget's model died with the kernel; a stored view would only show
+                # "Error displaying widget" when the file is opened or rendered.
+                name = str(data.get("text/plain", "widget")).split("(", 1)[0]
+                output["data"] = {"text/plain": f"[interactive {name}: run the notebook to use it]"}
         if "injected-parameters" in cell.metadata.get("tags", []):
             raise RuntimeError("refresh must not inject parameters")
     nbformat.write(nb, path)

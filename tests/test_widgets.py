@@ -173,6 +173,7 @@ def test_builder_request_and_preview(builder):
 def test_builder_create_shows_masked_token_expiry_and_warnings(builder):
     session = builder.create()
     assert session is not None and builder.mode == "update"
+    assert "Session created" in builder.result.value  # the browser test once caught "updated" here
     assert session.client_token not in builder.result.value
     assert session.masked_token in builder.result.value
     assert "23 h 59 min left" in builder.result.value or "24 h 00 min left" in builder.result.value
@@ -190,6 +191,7 @@ def test_builder_update_sends_only_the_changes(builder):
     assert session.client_token not in builder.preview.value
     updated = builder.update()
     assert updated.order.country_code == "GB" and updated.metadata is None
+    assert "Session updated" in builder.result.value
     assert "cleared" in builder.diff.value and "order.countryCode" in builder.diff.value
     assert builder.changes() == {}
     assert builder.update() is None and "Nothing has changed" in builder.message.text

@@ -279,7 +279,7 @@ class SessionBuilder(widgets.VBox):
         )
         self.result.value = (
             '<div style="border-left:4px solid #198754;padding:4px 10px">'
-            f"<b>Session {html.escape((self.mode == 'update' and 'updated') or 'created')}</b><br>"
+            f"<b>Session {self._last_action}</b><br>"
             'client token <code class="primer-nb-token">'
             f"{html.escape(session.masked_token or '—')}</code><br>"
             f'expires <span class="primer-nb-expiry">{expires} ({_left(session.expires_in)})</span><br>'

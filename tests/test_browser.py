@@ -1,0 +1,187 @@
+"""The walkthrough's forms in a real JupyterLab, driven by headless Chromium through Playwright.
+
+Headless widget tests prove the Python side; this one proves what a user meets:
+the widget frontend loads, the forms render (no "Error displaying widget"),
+typing updates the total, the Create button works, errors show inline, and
+the browser console stays free of widget-manager errors.
+
+Screenshots of each step go to ``artifacts/browser/`` (ignored by git). To
+refresh the one shown in the README::
+
+    PRIMER_NB_UPDATE_SCREENSHOT=1 python -m pytest tests/test_browser.py
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "artifacts" / "browser"
+# Flags for a root user in a closed network: no sandbox, no background traffic.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def jupyter_lab(tmp_path):
+    """A JupyterLab server on 127.0.0.1 with a copy of the create-session notebook; always stopped."""
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy2(ROOT / "notebooks" / "01-create-a-session.ipynb", root)
+    settings = tmp_path / "settings"
+    # Render every cell (no virtual scrolling), and no news pop-up over the page.
+    for plugin, values in (("notebook-extension/tracker", '{"windowingMode": "none"}'),
+                           ("apputils-extension/notification", '{"fetchNews": "false", "checkForUpdates": false}')):  # fmt: skip
+        target = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(values)
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "PRIMER_ENVIRONMENT": "local",
+    }
+    log = (tmp_path / "jupyter.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", f"--LabApp.user_settings_dir={settings}",
+         *(["--allow-root"] if os.geteuid() == 0 else [])],
+        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{url}/api/status", params={"token": token}).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "jupyter.log").read_text()[-3000:])
+            time.sleep(0.25)
+        yield url, token
+    finally:
+        # The whole process group: the server and the kernels it started.
+        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(process.pid, sig)
+                process.wait(timeout=wait)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        log.close()
+
+
+def test_forms_work_in_jupyterlab(jupyter_lab):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(
+            f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium; .ci/run does it)"
+        )
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is part of the test extra")
+    url, token = jupyter_lab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    console_errors: list[str] = []
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+            page.set_default_timeout(60_000)
+            expect = sync_api.expect
+
+            page.goto(f"{url}/lab/tree/01-create-a-session.ipynb?token={token}")
+            page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+            with contextlib.suppress(sync_api.TimeoutError):  # a fresh profile may ask for a kernel
+                page.locator(".jp-Dialog .jp-mod-accept").click(timeout=15_000)
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+            builders = page.locator(".primer-nb-session-builder")
+            expect(builders).to_have_count(2, timeout=120_000)
+            builder = builders.last
+            builder.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "1-notebook-ran.png"))
+
+            # A line item: add a row, type an amount, watch the total follow.
+            builder.locator(".primer-nb-add-line-item").click()
+            amount = builder.locator(".primer-nb-amount input").last
+            amount.fill("19.99")
+            expect(builder.locator(".primer-nb-total")).to_contain_text("£19.99")
+            quantity = builder.locator(".primer-nb-quantity input").last
+            quantity.fill("3")
+            quantity.press("Tab")  # number inputs send their value on change, not on each keystroke
+            expect(builder.locator(".primer-nb-total")).to_contain_text("£59.97")
+            page.screenshot(path=str(ARTIFACTS / "2-line-item.png"))
+
+            # Create the session: masked token, expiry, warnings table.
+            builder.locator(".primer-nb-create").click()
+            token_cell = builder.locator(".primer-nb-token")
+            expect(token_cell).to_contain_text("…", timeout=60_000)
+            expect(builder.locator(".primer-nb-result")).to_contain_text("Session created")
+            assert len(token_cell.inner_text()) < 20  # masked, never the whole JWT
+            expect(builder.locator(".primer-nb-expiry")).to_contain_text("UTC")
+            expect(builder.locator(".primer-nb-warnings table")).to_be_visible()
+            expect(builder.locator(".primer-nb-warnings")).to_contain_text("order.countryCode")
+            builder.locator(".primer-nb-result").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "3-created.png"))
+
+            # Metadata with an empty key: an inline error, the value kept.
+            builder.locator(
+                ".lm-AccordionPanel-title, .jupyter-widget-Collapse-header", has_text="Metadata"
+            ).first.click()
+            builder.locator(".primer-nb-add-metadata").click()
+            value = builder.locator(".primer-nb-metadata-value input").last
+            value.fill("orphan value")
+            expect(builder.locator(".primer-nb-metadata .primer-nb-error").first).to_contain_text(
+                "key is empty"
+            )
+            expect(value).to_have_value("orphan value")
+            builder.locator(".primer-nb-metadata").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "4-metadata-error.png"))
+            builder.scroll_into_view_if_needed()
+            builder.screenshot(path=str(ARTIFACTS / "session-builder.png"))
+
+            assert page.get_by_text("Error displaying widget").count() == 0
+            assert (
+                page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
+                == 0
+            )
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+    widget_errors = [e for e in console_errors if "widget" in e.lower() or "manager" in e.lower()]
+    assert widget_errors == [], widget_errors
+    if os.environ.get("PRIMER_NB_UPDATE_SCREENSHOT"):
+        (ROOT / "docs").mkdir(exist_ok=True)
+        shutil.copy2(ARTIFACTS / "session-builder.png", ROOT / "docs" / "session-builder.png")
