@@ -358,9 +358,25 @@ class _BaseClient:
             )
         return PrimerConnectionError(f"could not reach {where}: {type(exc).__name__}: {exc}")
 
-    @staticmethod
-    def _was_sent(exc: httpx.TransportError) -> bool:
-        return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+    def _wait_or_raise(
+        self, method: str, attempt: int, *, response: httpx.Response | None = None,
+        failure: httpx.TransportError | None = None,
+    ) -> float:  # fmt: skip
+        """Seconds to wait before the next attempt, or raise the error this attempt ends with."""
+        if failure is not None:
+            sent = not isinstance(failure, httpx.ConnectError | httpx.ConnectTimeout)
+            wait = self.retry.delay(method, attempt, sent=sent)
+            if wait is None:
+                raise self._transport_error(failure, f"{self.base_url}{_PATH}") from failure
+            return wait
+        if response is None:
+            raise TypeError("_wait_or_raise needs a response or a failure")
+        wait = self.retry.delay(
+            method, attempt, status=response.status_code, retry_after=_retry_after(response)
+        )
+        if wait is None:
+            raise self._error(response)
+        return wait
 
 
 class PrimerClient(_BaseClient):
@@ -400,17 +416,11 @@ class PrimerClient(_BaseClient):
             try:
                 response = self._http.request(method, _PATH, json=json_body, params=params)
             except httpx.TransportError as exc:
-                wait = self.retry.delay(method, attempt, sent=self._was_sent(exc))
-                if wait is None:
-                    raise self._transport_error(exc, f"{self.base_url}{_PATH}") from exc
+                wait = self._wait_or_raise(method, attempt, failure=exc)
             else:
                 if response.status_code < 400:
                     return response
-                wait = self.retry.delay(
-                    method, attempt, status=response.status_code, retry_after=_retry_after(response)
-                )
-                if wait is None:
-                    raise self._error(response)
+                wait = self._wait_or_raise(method, attempt, response=response)
             attempt += 1
             time.sleep(wait)
 
@@ -456,17 +466,11 @@ class AsyncPrimerClient(_BaseClient):
             try:
                 response = await self._http.request(method, _PATH, json=json_body, params=params)
             except httpx.TransportError as exc:
-                wait = self.retry.delay(method, attempt, sent=self._was_sent(exc))
-                if wait is None:
-                    raise self._transport_error(exc, f"{self.base_url}{_PATH}") from exc
+                wait = self._wait_or_raise(method, attempt, failure=exc)
             else:
                 if response.status_code < 400:
                     return response
-                wait = self.retry.delay(
-                    method, attempt, status=response.status_code, retry_after=_retry_after(response)
-                )
-                if wait is None:
-                    raise self._error(response)
+                wait = self._wait_or_raise(method, attempt, response=response)
             attempt += 1
             await asyncio.sleep(wait)
 

@@ -125,20 +125,22 @@ def test_forms_work_in_jupyterlab(jupyter_lab):
             page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
 
             builders = page.locator(".primer-nb-session-builder")
-            expect(builders).to_have_count(2, timeout=120_000)
+            expect(builders).to_have_count(1, timeout=120_000)
             builder = builders.last
             builder.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "1-notebook-ran.png"))
 
-            # A line item: add a row, type an amount, watch the total follow.
+            # A line item: add a row, type an amount, watch the total follow (the notebook's
+            # two prefilled lines come to £54.60).
+            expect(builder.locator(".primer-nb-total")).to_contain_text("£54.60")
             builder.locator(".primer-nb-add-line-item").click()
             amount = builder.locator(".primer-nb-amount input").last
             amount.fill("19.99")
-            expect(builder.locator(".primer-nb-total")).to_contain_text("£19.99")
+            expect(builder.locator(".primer-nb-total")).to_contain_text("£74.59")
             quantity = builder.locator(".primer-nb-quantity input").last
             quantity.fill("3")
             quantity.press("Tab")  # number inputs send their value on change, not on each keystroke
-            expect(builder.locator(".primer-nb-total")).to_contain_text("£59.97")
+            expect(builder.locator(".primer-nb-total")).to_contain_text("£114.57")
             page.screenshot(path=str(ARTIFACTS / "2-line-item.png"))
 
             # Create the session: masked token, expiry, warnings table.
@@ -148,8 +150,9 @@ def test_forms_work_in_jupyterlab(jupyter_lab):
             expect(builder.locator(".primer-nb-result")).to_contain_text("Session created")
             assert len(token_cell.inner_text()) < 20  # masked, never the whole JWT
             expect(builder.locator(".primer-nb-expiry")).to_contain_text("UTC")
+            expect(builder.locator(".primer-nb-amount-result")).to_contain_text("£114.57")
             expect(builder.locator(".primer-nb-warnings table")).to_be_visible()
-            expect(builder.locator(".primer-nb-warnings")).to_contain_text("order.countryCode")
+            expect(builder.locator(".primer-nb-warnings")).to_contain_text("customer.emailAddress")
             builder.locator(".primer-nb-result").scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "3-created.png"))
 
