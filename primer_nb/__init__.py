@@ -45,7 +45,6 @@ _LAZY = {
     "PrimerPreflightWarning": "primer_nb.preflight",
     "RetryPolicy": "primer_nb.client",
     "connect": "primer_nb.connection",
-    "tables": "primer_nb.tables",
 }
 
 
@@ -56,8 +55,7 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'primer_nb' has no attribute {name!r}")
     import importlib
 
-    imported = importlib.import_module(module)
-    return imported if module.endswith("." + name) else getattr(imported, name)
+    return getattr(importlib.import_module(module), name)
 
 
 __all__ = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -99,32 +100,28 @@ def create_app(service: SandboxService) -> FastAPI:
             await asyncio.sleep(fault.latency_ms / 1000)
         return service.fault_reply(fault) if fault.status else None
 
-    @app.post("/client-session", include_in_schema=False)
-    async def create_client_session(request: Request) -> Response:
+    async def with_body(request: Request, handle: Callable[[bytes], Reply]) -> Response:
+        """Gate the request, read its body within the size limit, hand it to ``handle``."""
         refused = await gate(request)
         if refused:
             return _respond(refused)
         body = await read_body(request)
-        if isinstance(body, Reply):
-            return _respond(body)
-        return _respond(service.create(request.headers, body, str(request.base_url)))
+        return _respond(body if isinstance(body, Reply) else handle(body))
+
+    @app.post("/client-session", include_in_schema=False)
+    async def create_client_session(request: Request) -> Response:
+        return await with_body(
+            request, lambda body: service.create(request.headers, body, str(request.base_url))
+        )
 
     @app.get("/client-session", include_in_schema=False)
     async def retrieve_client_session(request: Request) -> Response:
         refused = await gate(request)
-        if refused:
-            return _respond(refused)
-        return _respond(service.retrieve(request.query_params.get("clientToken")))
+        return _respond(refused or service.retrieve(request.query_params.get("clientToken")))
 
     @app.patch("/client-session", include_in_schema=False)
     async def update_client_session(request: Request) -> Response:
-        refused = await gate(request)
-        if refused:
-            return _respond(refused)
-        body = await read_body(request)
-        if isinstance(body, Reply):
-            return _respond(body)
-        return _respond(service.update(request.headers, body))
+        return await with_body(request, lambda body: service.update(request.headers, body))
 
     # ------------------------------------------------------------------ admin routes
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import ipywidgets as widgets
 
-__all__ = ["ErrorText", "labelled", "safe_callback"]
+__all__ = ["ErrorText", "QuietValue", "labelled", "safe_callback"]
 
 logger = logging.getLogger("primer_nb.widgets")
 _Func = TypeVar("_Func", bound=Callable[..., Any])
@@ -40,6 +40,23 @@ class ErrorText(widgets.HTML):
         import re
 
         return html.unescape(re.sub(r"<[^>]+>", " ", self.value)).replace("⚠", "").strip()
+
+
+class QuietValue:
+    """Mixin for forms whose ``value`` trait both reports edits and, when set, refills the form.
+
+    ``_publish`` sets ``value`` from the form's own state without triggering the
+    refill handler (which checks ``_updating``), so an edit never loops back.
+    """
+
+    _updating = False
+
+    def _publish(self, value: Any) -> None:
+        self._updating = True
+        try:
+            self.value = value  # type: ignore[attr-defined]
+        finally:
+            self._updating = False
 
 
 def labelled(widget: widgets.Widget, label: str, api_field: str, width: str = "auto") -> widgets.VBox:

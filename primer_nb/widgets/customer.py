@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from primer_nb.codes import COUNTRY_CODES
 from primer_nb.models import Customer
 from primer_nb.validation import field_errors
-from primer_nb.widgets._common import ErrorText, labelled
+from primer_nb.widgets._common import ErrorText, QuietValue, labelled
 
 __all__ = ["CustomerForm"]
 
@@ -23,7 +23,7 @@ _ADDRESS = (
 )  # fmt: skip
 
 
-class CustomerForm(widgets.VBox):
+class CustomerForm(QuietValue, widgets.VBox):
     """Email, names, mobile, billing and shipping address (country: a searchable list of ISO codes).
 
     ``value`` is the camelCase ``customer`` object with empty fields left out
@@ -110,11 +110,7 @@ class CustomerForm(widgets.VBox):
                 self.show_error(path, item.description)
                 problems.append(f"customer.{path}: {item.description}")
         self._errors = problems
-        self._updating = True
-        try:
-            self.value = data
-        finally:
-            self._updating = False
+        self._publish(data)
 
     def _on_value(self, change: dict[str, Any]) -> None:
         if self._updating:

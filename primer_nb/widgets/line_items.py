@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from primer_nb import money
 from primer_nb.models import LineItem
 from primer_nb.validation import field_errors
-from primer_nb.widgets._common import ErrorText
+from primer_nb.widgets._common import ErrorText, QuietValue
 
 __all__ = ["LineItemsForm"]
 
@@ -138,7 +138,7 @@ class _Row(widgets.HBox):
             )
 
 
-class LineItemsForm(widgets.VBox):
+class LineItemsForm(QuietValue, widgets.VBox):
     """Rows of line items with a live total in the currency.
 
     Amounts are typed in major units (``25.00`` GBP, ``1500`` JPY, ``1.234``
@@ -257,11 +257,7 @@ class LineItemsForm(widgets.VBox):
             f"<b>Total: {html.escape(money.format_minor(total, self.currency))}</b> "
             f'<span style="color:#6c757d">({total} minor units)</span>{note}'
         )
-        self._updating = True
-        try:
-            self.value = [dict(row.item) for row in self._rows if row.item is not None]
-        finally:
-            self._updating = False
+        self._publish([dict(row.item) for row in self._rows if row.item is not None])
 
     def _on_value(self, change: dict[str, Any]) -> None:
         if self._updating:

@@ -7,7 +7,7 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from primer_nb.widgets._common import ErrorText
+from primer_nb.widgets._common import ErrorText, QuietValue
 
 __all__ = ["MetadataForm"]
 
@@ -34,7 +34,7 @@ class _Row(widgets.HBox):
         self.remove.on_click(lambda _: form._remove(self))
 
 
-class MetadataForm(widgets.VBox):
+class MetadataForm(QuietValue, widgets.VBox):
     """Metadata as rows of key, type (string or integer) and value.
 
     ``value`` is the dict of valid rows (settable: setting it refills the form);
@@ -116,11 +116,7 @@ class MetadataForm(widgets.VBox):
             else:
                 row.error.clear()
         self._errors = errors
-        self._updating = True
-        try:
-            self.value = data
-        finally:
-            self._updating = False
+        self._publish(data)
 
     def _on_value(self, change: dict[str, Any]) -> None:
         if self._updating:
