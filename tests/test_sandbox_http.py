@@ -515,3 +515,18 @@ def test_200_concurrent_creates(sandbox):
     assert [r.status_code for r in responses] == [200] * 200
     assert len({r.json()["clientToken"] for r in responses}) == 200
     assert sandbox.service.store.count() == 200
+
+
+def test_binding_beyond_loopback_warns():
+    from primer_nb.sandbox.server import _bind
+
+    with pytest.warns(UserWarning, match="reachable from other machines"):
+        sock = _bind("0.0.0.0", 0)  # noqa: S104 - the point of the test; closed at once
+    sock.close()
+
+
+def test_idempotency_key_is_accepted_and_ignored(api):
+    first = api.post("/client-session", json={"orderId": "i"}, headers={"X-Idempotency-Key": "same"})
+    second = api.post("/client-session", json={"orderId": "i"}, headers={"X-Idempotency-Key": "same"})
+    assert first.status_code == second.status_code == 200
+    assert first.json()["clientToken"] != second.json()["clientToken"]
