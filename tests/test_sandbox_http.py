@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import warnings
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -517,12 +518,18 @@ def test_200_concurrent_creates(sandbox):
     assert sandbox.service.store.count() == 200
 
 
-def test_binding_beyond_loopback_warns():
-    from primer_nb.sandbox.server import _bind
+def test_hosts_beyond_loopback_warn():
+    from primer_nb.sandbox.server import warn_if_exposed
 
     with pytest.warns(UserWarning, match="reachable from other machines"):
-        sock = _bind("0.0.0.0", 0)  # noqa: S104 - the point of the test; closed at once
-    sock.close()
+        assert warn_if_exposed("0.0.0.0")  # noqa: S104 - only judged, never bound
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert (
+            not warn_if_exposed("127.0.0.1")
+            and not warn_if_exposed("::1")
+            and not warn_if_exposed("localhost")
+        )
 
 
 def test_idempotency_key_is_accepted_and_ignored(api):

@@ -66,13 +66,25 @@ def build_service(
     )
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    if host not in (LOOPBACK, "localhost", "::1"):
+def warn_if_exposed(host: str) -> bool:
+    """Warn (and return ``True``) when ``host`` is not a loopback address."""
+    import ipaddress
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
         warnings.warn(
             f"the sandbox is listening on {host}, reachable from other machines; "
             "it has no real security, keep it on 127.0.0.1 unless you mean it",
             stacklevel=3,
         )
+    return not loopback
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    warn_if_exposed(host)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
