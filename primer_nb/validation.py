@@ -19,7 +19,14 @@ from pydantic import BaseModel, ValidationError
 from primer_nb.errors import FieldError, PrimerValidationError
 from primer_nb.models import ClientSessionRequest, ClientSessionUpdate
 
-__all__ = ["field_errors", "json_path", "parse_request", "parse_update"]
+__all__ = [
+    "field_errors",
+    "json_path",
+    "parse_request",
+    "parse_request_json",
+    "parse_update",
+    "parse_update_json",
+]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -36,6 +43,8 @@ _FIXES = {
     "greater_than_equal": "amounts and quantities cannot be negative",
     "less_than_equal": "the value is above the int64 limit",
     "dict_type": "send a JSON object",
+    "json_invalid": "the body is not valid JSON; check quotes, commas and brackets",
+    "json_type": "send a JSON object",
     "list_type": "send a JSON array",
     "model_type": "send a JSON object",
     "datetime_from_date_parsing": "use ISO-8601, e.g. 2025-06-01T00:00:00Z",
@@ -118,3 +127,22 @@ def parse_request(data: Mapping[str, Any] | ClientSessionRequest) -> ClientSessi
 def parse_update(data: Mapping[str, Any] | ClientSessionUpdate) -> ClientSessionUpdate:
     """Validate a PATCH body (camelCase dict or model); raise :class:`PrimerValidationError`."""
     return _parse(ClientSessionUpdate, data, "ClientSessionUpdateAPIRequest")
+
+
+def _parse_json(model: type[_Model], raw: bytes | str, model_name: str) -> _Model:
+    # Parsing and validating in one pass (pydantic-core) is about twice as fast
+    # as json.loads followed by model_validate, which matters to the sandbox.
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise PrimerValidationError(field_errors(exc), model=model_name) from None
+
+
+def parse_request_json(raw: bytes | str) -> ClientSessionRequest:
+    """Validate a create body given as JSON text; raise :class:`PrimerValidationError`."""
+    return _parse_json(ClientSessionRequest, raw, "ClientSessionAPIRequest")
+
+
+def parse_update_json(raw: bytes | str) -> ClientSessionUpdate:
+    """Validate a PATCH body given as JSON text; raise :class:`PrimerValidationError`."""
+    return _parse_json(ClientSessionUpdate, raw, "ClientSessionUpdateAPIRequest")

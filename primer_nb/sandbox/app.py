@@ -8,12 +8,12 @@ injected latency, turn a :class:`Reply` into a response. Every error, even a
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -59,7 +59,7 @@ class FaultChange(_AdminBody):
 
 def _respond(reply: Reply) -> Response:
     return Response(
-        json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False),
+        orjson.dumps(reply.body),
         status_code=reply.status,
         headers=reply.headers,
         media_type="application/json",

@@ -7,7 +7,6 @@ it to FastAPI, so every rule here is testable without HTTP.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from primer_nb.sandbox.profile import DashboardProfile, load_profile
 from primer_nb.sandbox.rules import apply_patch, create_body, expiration_text, session_body, strip_empty
 from primer_nb.sandbox.store import SessionStore, StoredSession
 from primer_nb.sandbox.tokens import InvalidToken, TokenIssuer
-from primer_nb.validation import parse_request, parse_update
+from primer_nb.validation import parse_request, parse_request_json, parse_update_json
 
 __all__ = ["API_VERSION", "MAX_BODY_BYTES", "SandboxService"]
 
@@ -108,7 +107,8 @@ class SandboxService:
             "Retry with backoff; clear faults with DELETE /_sandbox/faults.",
         )  # fmt: skip
 
-    def _read_json(self, headers: Mapping[str, str], body: bytes) -> Any | Reply:
+    def _refuse_body(self, headers: Mapping[str, str], body: bytes) -> Reply | None:
+        """415 unless the body is declared JSON, 413 when it is too large."""
         content_type = headers.get("content-type", "")
         if content_type.split(";")[0].strip().lower() != "application/json":
             return error_reply(
@@ -118,15 +118,7 @@ class SandboxService:
             )  # fmt: skip
         if len(body) > MAX_BODY_BYTES:
             return self.too_large()
-        try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            where = (
-                f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
-            )
-            return self._invalid(
-                [FieldError("$", f"the body is not valid JSON{where}")], "ClientSessionAPIRequest"
-            )
+        return None
 
     def too_large(self) -> Reply:
         """413 for a body over the size limit."""
@@ -171,11 +163,11 @@ class SandboxService:
 
     def create(self, headers: Mapping[str, str], body: bytes, base_url: str) -> Reply:
         """``POST /client-session``."""
-        data = self._read_json(headers, body)
-        if isinstance(data, Reply):
-            return data
+        refused = self._refuse_body(headers, body)
+        if refused:
+            return refused
         try:
-            request = parse_request(data)
+            request = parse_request_json(body)
         except PrimerValidationError as exc:
             return self._invalid(exc.errors, exc.model)
         state = strip_empty(request.to_wire())
@@ -199,11 +191,11 @@ class SandboxService:
 
     def update(self, headers: Mapping[str, str], body: bytes) -> Reply:
         """``PATCH /client-session``."""
-        data = self._read_json(headers, body)
-        if isinstance(data, Reply):
-            return data
+        refused = self._refuse_body(headers, body)
+        if refused:
+            return refused
         try:
-            update = parse_update(data)
+            update = parse_update_json(body)
         except PrimerValidationError as exc:
             return self._invalid(exc.errors, exc.model)
         stored = self._session_for(update.client_token)

@@ -12,7 +12,6 @@ it for milliseconds; a background thread runs them instead.
 
 from __future__ import annotations
 
-import json
 import secrets
 import sqlite3
 import threading
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 __all__ = ["SessionStore", "StoredSession"]
 
@@ -100,7 +101,7 @@ class SessionStore:
                 (
                     session.id,
                     session.token,
-                    json.dumps(session.state, separators=(",", ":")),
+                    orjson.dumps(session.state).decode(),
                     session.created_at.isoformat(),
                     session.updated_at.isoformat(),
                     session.expires_at.isoformat(),
@@ -121,7 +122,7 @@ class SessionStore:
         with self._lock:
             self._db.execute(
                 "UPDATE sessions SET state = ?, updated_at = ? WHERE id = ?",
-                (json.dumps(state, separators=(",", ":")), updated_at.isoformat(), session_id),
+                (orjson.dumps(state).decode(), updated_at.isoformat(), session_id),
             )
 
     def all(self) -> Iterator[StoredSession]:
@@ -153,4 +154,4 @@ def _row(row: tuple[Any, ...]) -> StoredSession:
         value = datetime.fromisoformat(text)
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
-    return StoredSession(row[0], row[1], json.loads(row[2]), when(row[3]), when(row[4]), when(row[5]))
+    return StoredSession(row[0], row[1], orjson.loads(row[2]), when(row[3]), when(row[4]), when(row[5]))
