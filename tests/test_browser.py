@@ -133,11 +133,14 @@ def test_forms_work_in_jupyterlab(jupyter_lab):
             # A line item: add a row, type an amount, watch the total follow (the notebook's
             # two prefilled lines come to £54.60).
             expect(builder.locator(".primer-nb-total")).to_contain_text("£54.60")
+            rows = builder.locator(".primer-nb-line-item")
+            before = rows.count()
             builder.locator(".primer-nb-add-line-item").click()
-            amount = builder.locator(".primer-nb-amount input").last
+            expect(rows).to_have_count(before + 1)  # type into the new row, not the last old one
+            amount = rows.last.locator(".primer-nb-amount input")
             amount.fill("19.99")
             expect(builder.locator(".primer-nb-total")).to_contain_text("£74.59")
-            quantity = builder.locator(".primer-nb-quantity input").last
+            quantity = rows.last.locator(".primer-nb-quantity input")
             quantity.fill("3")
             quantity.press("Tab")  # number inputs send their value on change, not on each keystroke
             expect(builder.locator(".primer-nb-total")).to_contain_text("£114.57")
@@ -160,8 +163,10 @@ def test_forms_work_in_jupyterlab(jupyter_lab):
             builder.locator(
                 ".lm-AccordionPanel-title, .jupyter-widget-Collapse-header", has_text="Metadata"
             ).first.click()
+            entries = builder.locator(".primer-nb-metadata-row")
             builder.locator(".primer-nb-add-metadata").click()
-            value = builder.locator(".primer-nb-metadata-value input").last
+            expect(entries).to_have_count(1)
+            value = entries.last.locator(".primer-nb-metadata-value input")
             value.fill("orphan value")
             expect(builder.locator(".primer-nb-metadata .primer-nb-error").first).to_contain_text(
                 "key is empty"
