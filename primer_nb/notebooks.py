@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -119,12 +120,33 @@ def execute(
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     source = Path(notebook)
-    with _environment(env or {}):
+    with _environment(env or {}), tempfile.TemporaryDirectory(prefix="primer-nb-kernel-") as sockets:
         papermill.execute_notebook(
             str(source), str(output), parameters=parameters, kernel_name=KERNEL, cwd=str(source.parent),
             progress_bar=False, request_save_on_cell_execute=False, execution_timeout=timeout,
+            **_kernel_transport(sockets),
         )  # fmt: skip
     return output
+
+
+def _kernel_transport(folder: str) -> dict[str, Any]:
+    """Kernel manager options: Unix sockets in ``folder`` where available, else TCP.
+
+    With TCP, jupyter_client picks free ports and releases them before the
+    kernel binds them, so parallel runs can collide; Unix sockets cannot, and the
+    kernel does not warn about unencrypted TCP either.
+    """
+    if os.name != "posix":
+        return {}
+    from jupyter_client.manager import AsyncKernelManager
+
+    class UnixSocketKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", str(Path(folder) / "kernel"))
+            super().__init__(**kwargs)
+
+    return {"kernel_manager_class": UnixSocketKernelManager}
 
 
 def export_html(notebook: str | Path, output: str | Path | None = None) -> Path:
@@ -189,8 +211,8 @@ def _run_one(
         try:
             execute(notebook, output, parameters, env=env)
         except RuntimeError as exc:
-            # jupyter_client picks kernel ports then releases them before the kernel binds;
-            # another process can take one first. Nothing has run yet, so start once more.
+            # A kernel that died while starting (on TCP, another process can take its
+            # port first) has run nothing yet, so starting once more is safe.
             if "Kernel died before replying" not in str(exc):
                 raise
             execute(notebook, output, parameters, env=env)
