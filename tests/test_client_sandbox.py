@@ -80,7 +80,8 @@ def test_ledger_records_creates_and_updates(client, kit_home):
 
 
 def test_ledger_keeps_the_create_warnings_after_updates(client):
-    created = client.create_client_session({"currencyCode": "GBP"})
+    with pytest.warns(PrimerPreflightWarning, match="default dashboard profile"):
+        created = client.create_client_session({"currencyCode": "GBP"})
     assert created.warnings
     client.update_client_session(created.client_token, {"orderId": "x"})
     (session,) = client.sessions()
