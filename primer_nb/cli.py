@@ -92,13 +92,13 @@ def _walkthrough(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import yaml
 
-    from primer_nb.notebooks import load_grid, run_grid, write_summary
+    from primer_nb.notebooks import load_grid, run_grid
 
     fixed = {name: yaml.safe_load(value) for name, value in args.parameter}
     sets = [{**grid, **fixed} for grid in load_grid(args.grid)] if args.grid else [fixed]
     results = run_grid(args.notebook, sets, out_dir=args.out, workers=args.workers, html=args.html)
     code = _print_results(results, args.out)
-    print(f"summary table: {write_summary(results, f'{args.out}/summary.csv')}")
+    print(f"summary table: {Path(args.out) / 'summary.csv'}")
     return code
 
 

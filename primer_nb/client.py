@@ -281,7 +281,7 @@ class _BaseClient:
         elif method == "GET":
             if not client_token:
                 raise ValueError("a GET needs client_token")
-            url += "?" + httpx.QueryParams({"clientToken": client_token}).__str__()
+            url += "?" + str(httpx.QueryParams({"clientToken": client_token}))
         else:
             raise ValueError(f"method must be POST, GET or PATCH, not {method!r}")
         parts = [

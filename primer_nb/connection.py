@@ -82,26 +82,19 @@ def connect(
         api_key, environment=environment, base_url=base_url, allow_production=allow_production
     )
     cls = AsyncPrimerClient if asynchronous else PrimerClient
-    if settings.environment == "local" and settings.base_url is None:
-        sandbox = shared_sandbox(deterministic=deterministic)
-        client = cls(
-            sandbox.api_key,
-            environment="local",
-            base_url=sandbox.base_url,
-            clock=sandbox.clock.now,
-            **options,
-        )
-        where = f"the local sandbox at {sandbox.base_url} (offline; set PRIMER_API_KEY for Primer's sandbox)"
+    embedded = settings.environment == "local" and settings.base_url is None
+    if embedded:
+        shared_sandbox(deterministic=deterministic)  # started in the mode asked for; the client reuses it
+    client = cls(
+        settings.api_key, environment=settings.environment, base_url=settings.base_url,
+        allow_production=settings.allow_production, **options,
+    )  # fmt: skip
+    if embedded:
+        where = f"the local sandbox at {client.base_url} (offline; set PRIMER_API_KEY for Primer's sandbox)"
+    elif settings.environment == "local":
+        where = f"a local sandbox at {client.base_url}"
     else:
-        client = cls(
-            settings.api_key, environment=settings.environment, base_url=settings.base_url,
-            allow_production=settings.allow_production, **options,
-        )  # fmt: skip
-        where = (
-            f"Primer's {settings.environment} API at {settings.base_url} (key {mask_key(settings.api_key)})"
-        )
-        if settings.environment == "local":
-            where = f"a local sandbox at {settings.base_url}"
+        where = f"Primer's {settings.environment} API at {client.base_url} (key {mask_key(settings.api_key)})"
     if not quiet:
         print(f"primer-nb: using {where}")
     return client

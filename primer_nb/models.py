@@ -349,7 +349,10 @@ class LineItem(_RequestModel):
 
     def total(self) -> int:
         """This line's total in minor units (the one rule in :mod:`primer_nb.money`)."""
-        return money.line_total(self.model_dump(by_alias=True))
+        return money.line_total(
+            {"amount": self.amount, "quantity": self.quantity,
+             "discountAmount": self.discount_amount, "taxAmount": self.tax_amount}
+        )  # fmt: skip
 
 
 class Fee(_RequestModel):

@@ -95,7 +95,7 @@ def create_app(service: SandboxService) -> FastAPI:
         refused = service.check_auth(request.headers) or service.check_version(request.headers)
         if refused:
             return refused
-        fault = service.draw_fault()
+        fault = service.faults.draw()
         if fault.latency_ms:
             await asyncio.sleep(fault.latency_ms / 1000)
         return service.fault_reply(fault) if fault.status else None

@@ -7,12 +7,13 @@ it to FastAPI, so every rule here is testable without HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from primer_nb.errors import FieldError, PrimerValidationError
 from primer_nb.masking import mask_token
+from primer_nb.models import ClientSessionRequest, ClientSessionUpdate
 from primer_nb.money import session_amount
 from primer_nb.sandbox.clock import SandboxClock
 from primer_nb.sandbox.envelope import IdSource, Reply, error_reply
@@ -24,6 +25,8 @@ from primer_nb.sandbox.tokens import InvalidToken, TokenIssuer
 from primer_nb.validation import parse_request, parse_request_json, parse_update_json
 
 __all__ = ["API_VERSION", "MAX_BODY_BYTES", "SandboxService"]
+
+_Body = TypeVar("_Body", ClientSessionRequest, ClientSessionUpdate)
 
 API_VERSION = "2.4"
 MAX_BODY_BYTES = 1024 * 1024
@@ -83,10 +86,6 @@ class SandboxService:
                 {"path": "$.headers['X-Api-Version']", "description": f"must be '{API_VERSION}'"}]}],
         )  # fmt: skip
 
-    def draw_fault(self) -> Fault:
-        """The injected fault (if any) for the next Client Session request."""
-        return self.faults.draw()
-
     def fault_reply(self, fault: Fault) -> Reply:
         """The reply for an injected failure, in Primer's envelope."""
         status = fault.status or 500
@@ -119,6 +118,18 @@ class SandboxService:
         if len(body) > MAX_BODY_BYTES:
             return self.too_large()
         return None
+
+    def _parsed(
+        self, headers: Mapping[str, str], body: bytes, parse: Callable[[bytes], _Body]
+    ) -> _Body | Reply:
+        """The validated body, or the reply that refuses it (415, 413, 400 or 422)."""
+        refused = self._refuse_body(headers, body)
+        if refused:
+            return refused
+        try:
+            return parse(body)
+        except PrimerValidationError as exc:
+            return self._invalid(exc.errors, exc.model)
 
     def too_large(self) -> Reply:
         """413 for a body over the size limit."""
@@ -163,13 +174,9 @@ class SandboxService:
 
     def create(self, headers: Mapping[str, str], body: bytes, base_url: str) -> Reply:
         """``POST /client-session``."""
-        refused = self._refuse_body(headers, body)
-        if refused:
-            return refused
-        try:
-            request = parse_request_json(body)
-        except PrimerValidationError as exc:
-            return self._invalid(exc.errors, exc.model)
+        request = self._parsed(headers, body, parse_request_json)
+        if isinstance(request, Reply):
+            return request
         state = strip_empty(request.to_wire())
         now = self.clock.now()
         session_id = self.ids.session_id()
@@ -191,13 +198,9 @@ class SandboxService:
 
     def update(self, headers: Mapping[str, str], body: bytes) -> Reply:
         """``PATCH /client-session``."""
-        refused = self._refuse_body(headers, body)
-        if refused:
-            return refused
-        try:
-            update = parse_update_json(body)
-        except PrimerValidationError as exc:
-            return self._invalid(exc.errors, exc.model)
+        update = self._parsed(headers, body, parse_update_json)
+        if isinstance(update, Reply):
+            return update
         stored = self._session_for(update.client_token)
         if isinstance(stored, Reply):
             return stored
