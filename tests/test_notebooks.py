@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import os
@@ -160,3 +161,24 @@ def test_lab_working_copy_never_overwrites(tmp_path):
 def test_kernel_is_the_environments_python():
     for path in NOTEBOOKS:
         assert nbformat.read(path, as_version=4).metadata["kernelspec"]["name"] == "python3"
+
+
+def test_runner_kernels_skip_the_final_collection_without_touching_the_namespace(tmp_path):
+    probe = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "from ipykernel.kernelapp import IPKernelApp\n"
+                "print(list(IPKernelApp.instance().exec_lines))\n"
+                "print(sorted(name for name in globals() if not name.startswith('_')))"
+            )
+        ]
+    )
+    probe.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(probe, tmp_path / "probe.ipynb")
+    out = nbrun.execute(tmp_path / "probe.ipynb", tmp_path / "out.ipynb")
+    cell = nbformat.read(out, as_version=4).cells[0]
+    lines = cell.outputs[0]["text"].splitlines()
+    assert "register(__import__('gc').freeze)" in lines[0]
+    # The exec line leaves no names behind and takes no execution count.
+    assert {"atexit", "gc"}.isdisjoint(ast.literal_eval(lines[1]))
+    assert cell.execution_count == 1
