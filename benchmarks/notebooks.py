@@ -1,8 +1,10 @@
 """Each walkthrough notebook's papermill wall time against an empty one-cell notebook.
 
-The empty notebook measures the floor every execution pays (starting a
+The empty notebook, run without the local sandbox the runner otherwise starts
+beside each kernel, measures the floor every execution pays (starting a
 kernel, connecting, shutting down), in the same run. Target: every notebook
-at most 2.5x that floor.
+at most 2.5x that floor. For information it also prints the empty notebook's
+time with the runner's sandbox (what the kit itself adds to every execution).
 
     python benchmarks/notebooks.py [--repeats 2]
 """
@@ -20,11 +22,12 @@ import nbformat
 from primer_nb.notebooks import execute, notebooks
 
 
-def timed(notebook: Path, out: Path, repeats: int) -> float:
+def timed(notebook: Path, out: Path, repeats: int, sandbox: bool | None = None) -> float:
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        execute(notebook, out, env={"PRIMER_ENVIRONMENT": "local", "PRIMER_NB_DETERMINISTIC": "1"})
+        env = {"PRIMER_ENVIRONMENT": "local", "PRIMER_NB_DETERMINISTIC": "1"}
+        execute(notebook, out, env=env, sandbox=sandbox)
         best = min(best, time.perf_counter() - start)
     return best
 
@@ -38,8 +41,10 @@ def main() -> int:
         empty = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")])
         empty.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(empty, folder / "empty.ipynb")
-        floor = timed(folder / "empty.ipynb", folder / "empty-out.ipynb", args.repeats)
+        floor = timed(folder / "empty.ipynb", folder / "empty-out.ipynb", args.repeats, sandbox=False)
         print(f"floor (empty one-cell notebook): {floor:6.2f} s")
+        with_sandbox = timed(folder / "empty.ipynb", folder / "empty-out.ipynb", args.repeats, sandbox=True)
+        print(f"  with the runner's sandbox:     {with_sandbox:6.2f} s  {with_sandbox / floor:4.2f}x floor")
         worst = 0.0
         for notebook in notebooks():
             seconds = timed(notebook, folder / notebook.name, args.repeats)

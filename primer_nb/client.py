@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -45,6 +45,10 @@ from primer_nb.masking import mask_key, mask_token
 from primer_nb.models import ClientSession, ClientSessionRequest, ClientSessionUpdate
 from primer_nb.preflight import warn_preflight
 from primer_nb.validation import parse_request, parse_update
+
+if TYPE_CHECKING:
+    from primer_nb.connection import Sandbox
+    from primer_nb.sandbox.process import SandboxHandle
 
 __all__ = ["API_VERSION", "AsyncPrimerClient", "BatchResult", "PrimerClient", "RetryPolicy"]
 
@@ -191,10 +195,12 @@ class _BaseClient:
             api_key, environment=environment, base_url=base_url, allow_production=allow_production,
             use_dotenv=use_dotenv,
         )  # fmt: skip
+        self._sandbox: Sandbox | None = None
+        self._own_handle: SandboxHandle | None = None  # a handle this client made, and closes
         if settings.environment == "local" and settings.base_url is None:
             from primer_nb.connection import shared_sandbox
 
-            sandbox = shared_sandbox()
+            sandbox = self._sandbox = shared_sandbox()
             settings = Settings("local", sandbox.base_url, sandbox.api_key, settings.allow_production)
             clock = clock or sandbox.clock.now
         if settings.environment == "local" and not settings.api_key:
@@ -221,6 +227,19 @@ class _BaseClient:
     def base_url(self) -> str:
         """The API's base URL."""
         return str(self._settings.base_url)
+
+    @property
+    def sandbox(self) -> Sandbox | None:
+        """The local sandbox this client talks to (its ``clock`` and ``faults``); ``None`` for Primer."""
+        if self._sandbox is None and self.environment == "local":
+            from primer_nb.sandbox.process import SandboxHandle
+
+            self._sandbox = self._own_handle = SandboxHandle(self.base_url, str(self._settings.api_key))
+        return self._sandbox
+
+    def _close_own_handle(self) -> None:
+        if self._own_handle is not None:
+            self._own_handle.close()
 
     @property
     def ledger(self) -> Ledger | None:
@@ -441,6 +460,7 @@ class PrimerClient(_BaseClient):
     def close(self) -> None:
         """Close the HTTP connection pool."""
         self._http.close()
+        self._close_own_handle()
 
     def __enter__(self) -> PrimerClient:
         return self
@@ -527,6 +547,7 @@ class AsyncPrimerClient(_BaseClient):
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
         await self._http.aclose()
+        self._close_own_handle()
 
     async def __aenter__(self) -> AsyncPrimerClient:
         return self

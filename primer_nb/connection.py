@@ -1,9 +1,12 @@
 """``primer_nb.connect()``: the one line a notebook needs to get a working client.
 
-With no ``PRIMER_API_KEY`` (or with ``PRIMER_ENVIRONMENT=local``) it starts
-the embedded local sandbox once per process, reuses it for every client and
-stops it at exit; otherwise it talks to Primer's sandbox (or, with an
-explicit opt-in, production). It prints one line saying which.
+With no ``PRIMER_API_KEY`` (or with ``PRIMER_ENVIRONMENT=local``) it uses the
+embedded local sandbox: the one named by ``$PRIMER_NB_SANDBOX_URL`` when a
+runner started it for this kernel, else one it starts once per process (in a
+child process where the platform can hand a socket over, else in a thread),
+reuses for every client and stops at exit. Otherwise it talks to Primer's
+sandbox (or, with an explicit opt-in, production). It prints one line saying
+which.
 """
 
 from __future__ import annotations
@@ -11,42 +14,81 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from primer_nb.client import AsyncPrimerClient, PrimerClient
 from primer_nb.config import resolve_settings
 from primer_nb.masking import mask_key
-from primer_nb.sandbox.server import LocalSandbox
+from primer_nb.sandbox.process import SandboxHandle, SandboxProcess, from_environment
 
-__all__ = ["connect", "shared_sandbox", "stop_shared_sandbox"]
+if TYPE_CHECKING:
+    from primer_nb.client import AsyncPrimerClient, PrimerClient
+    from primer_nb.sandbox.server import LocalSandbox
+
+__all__ = ["Sandbox", "connect", "deterministic_requested", "shared_sandbox", "stop_shared_sandbox"]
+
+Sandbox: TypeAlias = "SandboxHandle | LocalSandbox"
+"""What :func:`shared_sandbox` returns: each has ``base_url``, ``api_key``, ``clock`` and ``faults``."""
 
 _lock = threading.Lock()
-_sandbox: LocalSandbox | None = None
+_started: SandboxProcess | LocalSandbox | None = None  # started by this process, which stops it
+_provided: SandboxHandle | None = None  # started for this process by a notebook runner
 
 
-def shared_sandbox(*, deterministic: bool | None = None) -> LocalSandbox:
-    """The process's local sandbox, started on first use and stopped at exit.
+def deterministic_requested() -> bool:
+    """Whether ``$PRIMER_NB_DETERMINISTIC`` asks for a deterministic sandbox."""
+    return os.environ.get("PRIMER_NB_DETERMINISTIC", "").lower() in {"1", "true", "yes"}
 
-    ``deterministic`` (default: ``PRIMER_NB_DETERMINISTIC=1``) only matters
-    for the first call, which starts it.
+
+def shared_sandbox(*, deterministic: bool | None = None) -> Sandbox:
+    """The process's local sandbox: the runner's (``$PRIMER_NB_SANDBOX_URL``), or one started on first use.
+
+    A sandbox this process starts is stopped at exit. ``deterministic``
+    (default: ``PRIMER_NB_DETERMINISTIC=1``) only matters for the call that
+    starts it.
     """
-    global _sandbox
+    global _started, _provided
     with _lock:
-        if _sandbox is None or not _sandbox.running:
-            if deterministic is None:
-                deterministic = os.environ.get("PRIMER_NB_DETERMINISTIC", "").lower() in {"1", "true", "yes"}
-            _sandbox = LocalSandbox(deterministic=deterministic).start()
-            atexit.register(stop_shared_sandbox)
-        return _sandbox
+        if _provided is not None:
+            return _provided
+        if _started is not None and _started.running:
+            return _started
+        _provided = from_environment()
+        if _provided is not None:
+            return _provided
+        if deterministic is None:
+            deterministic = deterministic_requested()
+        if os.name == "posix":
+            # Not waiting for it: requests queue on its socket while it starts,
+            # so the child's start-up overlaps whatever the notebook does next.
+            _started = SandboxProcess(deterministic=deterministic).start(wait=False)
+        else:
+            from primer_nb.sandbox.server import LocalSandbox
+
+            _started = LocalSandbox(deterministic=deterministic).start()
+        atexit.register(_stop_at_exit)
+        return _started
 
 
 def stop_shared_sandbox() -> None:
-    """Stop the process's local sandbox, if one is running."""
-    global _sandbox
+    """Stop the sandbox this process started, if any; forget the runner's either way."""
+    global _started, _provided
     with _lock:
-        if _sandbox is not None:
-            _sandbox.stop()
-            _sandbox = None
+        if _started is not None:
+            _started.stop()
+        if _provided is not None:
+            _provided.close()
+        _started = _provided = None
+
+
+def _stop_at_exit() -> None:
+    # A child process stops by itself once our end of its pipe closes: no need
+    # to make the exiting kernel wait for it.
+    global _started
+    with _lock:
+        if isinstance(_started, SandboxProcess):
+            _started.stop(wait=False)
+            _started = None
+    stop_shared_sandbox()
 
 
 def connect(
@@ -81,10 +123,13 @@ def connect(
     settings = resolve_settings(
         api_key, environment=environment, base_url=base_url, allow_production=allow_production
     )
-    cls = AsyncPrimerClient if asynchronous else PrimerClient
     embedded = settings.environment == "local" and settings.base_url is None
     if embedded:
-        shared_sandbox(deterministic=deterministic)  # started in the mode asked for; the client reuses it
+        # Started first, in the mode asked for, so its start-up overlaps the client's imports.
+        shared_sandbox(deterministic=deterministic)
+    from primer_nb.client import AsyncPrimerClient, PrimerClient
+
+    cls = AsyncPrimerClient if asynchronous else PrimerClient
     client = cls(
         settings.api_key, environment=settings.environment, base_url=settings.base_url,
         allow_production=settings.allow_production, **options,

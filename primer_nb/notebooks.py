@@ -119,8 +119,14 @@ def execute(
     *,
     env: Mapping[str, str] | None = None,
     timeout: int = 600,
+    sandbox: bool | None = None,
 ) -> Path:
-    """Execute ``notebook`` with papermill into ``output``; raise papermill's error if a cell fails."""
+    """Execute ``notebook`` with papermill into ``output``; raise papermill's error if a cell fails.
+
+    ``sandbox``: start a local sandbox process beside the kernel for its
+    ``connect()`` to use; ``None`` (default) does so when the configuration
+    says the notebook will use the embedded sandbox.
+    """
     import papermill
 
     parameters = dict(parameters or {})
@@ -128,13 +134,55 @@ def execute(
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     source = Path(notebook)
-    with _environment(env or {}), tempfile.TemporaryDirectory(prefix="primer-nb-kernel-") as sockets:
+    with (
+        _environment(env or {}),
+        _sandbox_for_kernel(parameters, sandbox),
+        tempfile.TemporaryDirectory(prefix="primer-nb-kernel-") as sockets,
+    ):
         papermill.execute_notebook(
             str(source), str(output), parameters=parameters, kernel_name=KERNEL, cwd=str(source.parent),
             progress_bar=False, request_save_on_cell_execute=False, execution_timeout=timeout,
             extra_arguments=[_SKIP_FINAL_COLLECTION], **_kernel_transport(sockets),
         )  # fmt: skip
     return output
+
+
+@contextmanager
+def _sandbox_for_kernel(parameters: Mapping[str, Any], wanted: bool | None) -> Iterator[None]:
+    """Start a local sandbox process alongside the kernel when the notebook will use one.
+
+    The kernel's ``connect()`` finds it through ``$PRIMER_NB_SANDBOX_URL``, so it
+    neither starts a server nor waits for one: the sandbox boots on another core
+    while the kernel starts. Each execution gets a fresh sandbox (deterministic
+    when ``PRIMER_NB_DETERMINISTIC=1``), stopped when the notebook is done.
+    """
+    if not (_uses_embedded_sandbox(parameters) if wanted is None else wanted):
+        yield
+        return
+    from primer_nb.connection import deterministic_requested
+    from primer_nb.sandbox.process import SandboxProcess
+
+    sandbox = SandboxProcess(deterministic=deterministic_requested()).start(wait=False)
+    try:
+        with _environment(sandbox.environment()):
+            yield
+    finally:
+        sandbox.stop()
+
+
+def _uses_embedded_sandbox(parameters: Mapping[str, Any]) -> bool:
+    """Whether ``connect()`` in the kernel would start the embedded sandbox (the runner's best guess)."""
+    from primer_nb.config import resolve_settings
+    from primer_nb.sandbox.process import ENV_URL
+
+    environment = parameters.get("environment")
+    if os.environ.get(ENV_URL) or environment not in (None, "", "local"):
+        return False
+    try:
+        settings = resolve_settings(environment=environment or None)
+    except PrimerConfigError:
+        return False  # the kernel will explain the configuration problem itself
+    return settings.environment == "local" and settings.base_url is None
 
 
 def _kernel_transport(folder: str) -> dict[str, Any]:

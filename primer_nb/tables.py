@@ -321,7 +321,8 @@ def diff_frame(
             rows.append(
                 {"path": path, "kind": "cleared" if cleared else "removed", "old": old[path], "new": None}
             )
-    frame = pd.DataFrame(rows, columns=DIFF_COLUMNS) if rows else _empty(DIFF_COLUMNS)
+    # object columns: an amount stays 3600, not the 3600.0 a float column would show
+    frame = pd.DataFrame(rows, columns=DIFF_COLUMNS, dtype=object) if rows else _empty(DIFF_COLUMNS)
     return _tag(frame, "diff")
 
 

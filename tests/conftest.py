@@ -36,7 +36,10 @@ def kit_home(tmp_path, monkeypatch):
     """Keep every test's ledger and files in its own folder, with no Primer config leaking in."""
     home = tmp_path / "primer-nb-home"
     monkeypatch.setenv("PRIMER_NB_HOME", str(home))
-    for name in ("PRIMER_API_KEY", "PRIMER_ENVIRONMENT", "PRIMER_BASE_URL", "PRIMER_ALLOW_PRODUCTION"):
+    for name in (
+        "PRIMER_API_KEY", "PRIMER_ENVIRONMENT", "PRIMER_BASE_URL", "PRIMER_ALLOW_PRODUCTION",
+        "PRIMER_NB_SANDBOX_URL", "PRIMER_NB_SANDBOX_KEY", "PRIMER_NB_DETERMINISTIC",
+    ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
     return home

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 
+import httpx
 import nbformat
 import pytest
 
@@ -182,3 +183,26 @@ def test_runner_kernels_skip_the_final_collection_without_touching_the_namespace
     # The exec line leaves no names behind and takes no execution count.
     assert {"atexit", "gc"}.isdisjoint(ast.literal_eval(lines[1]))
     assert cell.execution_count == 1
+
+
+def test_runner_starts_a_sandbox_beside_the_kernel_and_stops_it_after(tmp_path):
+    probe = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import os, primer_nb\n"
+                "client = primer_nb.connect(quiet=True)\n"
+                "print(type(client.sandbox).__name__, client.base_url == os.environ['PRIMER_NB_SANDBOX_URL'])\n"
+                "print(client.base_url)\n"
+                "print(client.create_client_session({'orderId': 'x', 'currencyCode': 'GBP'}).order_id)"
+            )
+        ]
+    )
+    probe.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(probe, tmp_path / "probe.ipynb")
+    out = nbrun.execute(tmp_path / "probe.ipynb", tmp_path / "out.ipynb", env={"PRIMER_ENVIRONMENT": "local"})
+    text = "".join(o.get("text", "") for o in nbformat.read(out, as_version=4).cells[0].outputs)
+    kind, url, order_id = text.split("\n")[:3]
+    assert kind == "SandboxHandle True" and order_id == "x"
+    with pytest.raises(httpx.TransportError):  # the runner stopped it
+        httpx.get(f"{url}/_sandbox/health", timeout=2)
+    assert "PRIMER_NB_SANDBOX_URL" not in os.environ

@@ -519,7 +519,7 @@ def test_200_concurrent_creates(sandbox):
 
 
 def test_hosts_beyond_loopback_warn():
-    from primer_nb.sandbox.server import warn_if_exposed
+    from primer_nb.sandbox.endpoint import warn_if_exposed
 
     with pytest.warns(UserWarning, match="reachable from other machines"):
         assert warn_if_exposed("0.0.0.0")  # noqa: S104 - only judged, never bound

@@ -182,6 +182,13 @@ def test_diff_frame_nested_arrays_and_kinds():
     assert "#cfe2ff" in html and "#d1e7dd" in html
 
 
+def test_diff_frame_keeps_integer_amounts_integers():
+    frame = tables.diff_frame({"amount": 3050}, {"amount": 3600, "orderId": "o"})
+    assert frame.loc[frame.path == "amount", "new"].item() == 3600
+    html = tables.style(frame).to_html()
+    assert ">3600<" in html and "3600.0" not in html
+
+
 def test_diff_frame_from_client_sessions(sandbox):
     from primer_nb import PrimerClient
 

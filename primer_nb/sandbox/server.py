@@ -7,13 +7,11 @@ import gc
 import logging
 import os
 import re
-import secrets
 import signal
 import socket
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -21,16 +19,23 @@ from typing import Any
 
 from primer_nb.masking import mask_key, mask_token
 from primer_nb.sandbox.clock import DETERMINISTIC_START, SandboxClock
+from primer_nb.sandbox.endpoint import LOOPBACK, bind, new_api_key, url_of
 from primer_nb.sandbox.envelope import IdSource
 from primer_nb.sandbox.faults import FaultInjector
 from primer_nb.sandbox.profile import DashboardProfile, load_profile
 from primer_nb.sandbox.service import SandboxService
 from primer_nb.sandbox.store import SessionStore
 
-__all__ = ["DEFAULT_PORT", "LocalSandbox", "build_service", "default_db_path", "run_sandbox"]
+__all__ = [
+    "DEFAULT_PORT",
+    "LocalSandbox",
+    "build_service",
+    "default_db_path",
+    "run_sandbox",
+    "serve",
+]
 
 DEFAULT_PORT = 8787
-LOOPBACK = "127.0.0.1"
 DETERMINISTIC_SEED = 20250106
 # A fixed secret makes a deterministic sandbox's tokens identical run after run.
 DETERMINISTIC_SECRET = "primer-nb-deterministic-sandbox-signing-secret"  # noqa: S105 - not a credential
@@ -64,33 +69,6 @@ def build_service(
         lenient_version=lenient_version,
         secret=DETERMINISTIC_SECRET if deterministic else None,
     )
-
-
-def warn_if_exposed(host: str) -> bool:
-    """Warn (and return ``True``) when ``host`` is not a loopback address."""
-    import ipaddress
-
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        warnings.warn(
-            f"the sandbox is listening on {host}, reachable from other machines; "
-            "it has no real security, keep it on 127.0.0.1 unless you mean it",
-            stacklevel=3,
-        )
-    return not loopback
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    warn_if_exposed(host)
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
 
 
 _TOKEN_IN_QUERY = re.compile(r"(clientToken=)([^&\s]+)")
@@ -171,11 +149,7 @@ class LocalSandbox:
         port: int = 0,
         lenient_version: bool = False,
     ) -> None:
-        # A deterministic sandbox gets a fixed key too, so even its masked form never varies.
-        generated = (
-            "local_deterministic_sandbox_key" if deterministic else f"local_{secrets.token_urlsafe(18)}"
-        )
-        self.api_key = api_key or generated
+        self.api_key = api_key or new_api_key(deterministic)
         self.db = db
         self.deterministic = deterministic
         self.service = build_service(
@@ -206,10 +180,8 @@ class LocalSandbox:
         """Start serving (no-op if already running); return ``self``."""
         if self.running:
             return self
-        sock = _bind(self._host, self._port)
-        host, port = sock.getsockname()[:2]
-        shown = f"[{host}]" if ":" in host else host
-        self.base_url = f"http://{shown}:{port}"
+        sock = bind(self._host, self._port)
+        self.base_url = url_of(sock)
         self._server = _server(self.service, quiet=True)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="primer-nb-sandbox", daemon=True
@@ -266,11 +238,18 @@ def run_sandbox(
         api_key=api_key, db=db_path, profile=profile, deterministic=deterministic,
         lenient_version=lenient_version,
     )  # fmt: skip
-    sock = _bind(host, port)
+    sock = bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     keys = f"only the key {mask_key(api_key)}" if api_key else "any non-empty X-Api-Key"
     print(f"primer-nb local sandbox on http://{bound_host}:{bound_port}", flush=True)
     print(f"  sessions in {db_path}; accepts {keys}; Ctrl-C stops it", flush=True)
+    serve(service, sock, quiet=quiet)
+    print("primer-nb local sandbox stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+def serve(service: SandboxService, sock: socket.socket, *, quiet: bool) -> None:
+    """Serve ``service`` on a listening socket from the main thread until SIGINT or SIGTERM."""
     server = _server(service, quiet=quiet)
     # Everything built so far (app, routes, pydantic schemas) lives as long as the
     # process; freezing it keeps full GC passes under load short (p99 latency).
@@ -280,5 +259,3 @@ def run_sandbox(
         server.run(sockets=[sock])
     finally:
         service.store.close()
-    print("primer-nb local sandbox stopped", file=sys.stderr, flush=True)
-    return 0
