@@ -164,20 +164,22 @@ def test_kernel_is_the_environments_python():
         assert nbformat.read(path, as_version=4).metadata["kernelspec"]["name"] == "python3"
 
 
-def test_runner_kernels_skip_the_final_collection_without_touching_the_namespace(tmp_path):
-    probe = nbformat.v4.new_notebook(
-        cells=[
-            nbformat.v4.new_code_cell(
-                "from ipykernel.kernelapp import IPKernelApp\n"
-                "print(list(IPKernelApp.instance().exec_lines))\n"
-                "print(sorted(name for name in globals() if not name.startswith('_')))"
-            )
-        ]
-    )
+def run_probe(folder, source: str, **options):
+    """Execute a one-cell notebook with the runner; return the executed cell."""
+    probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     probe.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(probe, tmp_path / "probe.ipynb")
-    out = nbrun.execute(tmp_path / "probe.ipynb", tmp_path / "out.ipynb")
-    cell = nbformat.read(out, as_version=4).cells[0]
+    nbformat.write(probe, folder / "probe.ipynb")
+    out = nbrun.execute(folder / "probe.ipynb", folder / "out.ipynb", **options)
+    return nbformat.read(out, as_version=4).cells[0]
+
+
+def test_runner_kernels_skip_the_final_collection_without_touching_the_namespace(tmp_path):
+    cell = run_probe(
+        tmp_path,
+        "from ipykernel.kernelapp import IPKernelApp\n"
+        "print(list(IPKernelApp.instance().exec_lines))\n"
+        "print(sorted(name for name in globals() if not name.startswith('_')))",
+    )
     lines = cell.outputs[0]["text"].splitlines()
     assert "register(__import__('gc').freeze)" in lines[0]
     # The exec line leaves no names behind and takes no execution count.
@@ -186,21 +188,16 @@ def test_runner_kernels_skip_the_final_collection_without_touching_the_namespace
 
 
 def test_runner_starts_a_sandbox_beside_the_kernel_and_stops_it_after(tmp_path):
-    probe = nbformat.v4.new_notebook(
-        cells=[
-            nbformat.v4.new_code_cell(
-                "import os, primer_nb\n"
-                "client = primer_nb.connect(quiet=True)\n"
-                "print(type(client.sandbox).__name__, client.base_url == os.environ['PRIMER_NB_SANDBOX_URL'])\n"
-                "print(client.base_url)\n"
-                "print(client.create_client_session({'orderId': 'x', 'currencyCode': 'GBP'}).order_id)"
-            )
-        ]
+    cell = run_probe(
+        tmp_path,
+        "import os, primer_nb\n"
+        "client = primer_nb.connect(quiet=True)\n"
+        "print(type(client.sandbox).__name__, client.base_url == os.environ['PRIMER_NB_SANDBOX_URL'])\n"
+        "print(client.base_url)\n"
+        "print(client.create_client_session({'orderId': 'x', 'currencyCode': 'GBP'}).order_id)",
+        env={"PRIMER_ENVIRONMENT": "local"},
     )
-    probe.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(probe, tmp_path / "probe.ipynb")
-    out = nbrun.execute(tmp_path / "probe.ipynb", tmp_path / "out.ipynb", env={"PRIMER_ENVIRONMENT": "local"})
-    text = "".join(o.get("text", "") for o in nbformat.read(out, as_version=4).cells[0].outputs)
+    text = "".join(o.get("text", "") for o in cell.outputs)
     kind, url, order_id = text.split("\n")[:3]
     assert kind == "SandboxHandle True" and order_id == "x"
     with pytest.raises(httpx.TransportError):  # the runner stopped it

@@ -35,7 +35,16 @@ from primer_nb.sandbox.faults import FaultSettings
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["ENV_KEY", "ENV_URL", "RemoteClock", "RemoteFaults", "SandboxHandle", "SandboxProcess"]
+__all__ = [
+    "ENV_KEY",
+    "ENV_URL",
+    "RemoteClock",
+    "RemoteFaults",
+    "SandboxAdminError",
+    "SandboxHandle",
+    "SandboxProcess",
+    "from_environment",
+]
 
 ENV_URL = "PRIMER_NB_SANDBOX_URL"
 """Environment variable naming a running local sandbox for ``connect()`` to use."""
