@@ -11,7 +11,7 @@ import secrets
 import socket
 import warnings
 
-__all__ = ["DETERMINISTIC_KEY", "LOOPBACK", "bind", "new_api_key", "warn_if_exposed"]
+__all__ = ["DETERMINISTIC_KEY", "LOOPBACK", "bind", "new_api_key", "url_of", "warn_if_exposed"]
 
 LOOPBACK = "127.0.0.1"
 # A deterministic sandbox gets a fixed key too, so even its masked form never varies.

@@ -30,6 +30,10 @@ class FaultSettings:
     retry_after: int = 1
 
     def __post_init__(self) -> None:
+        # Accept any iterable of statuses and int-like numbers; store them normalised.
+        object.__setattr__(self, "statuses", tuple(int(s) for s in self.statuses))
+        object.__setattr__(self, "latency_ms", int(self.latency_ms))
+        object.__setattr__(self, "retry_after", int(self.retry_after))
         if not 0.0 <= self.rate <= 1.0:
             raise ValueError(f"rate must be between 0 and 1, got {self.rate}")
         if not self.statuses:
@@ -77,9 +81,7 @@ class FaultInjector:
         retry_after: int = 1,
     ) -> FaultSettings:
         """Replace the fault settings; raise ``ValueError`` for impossible ones."""
-        settings = FaultSettings(
-            rate, tuple(int(s) for s in statuses), int(latency_ms), seed, int(retry_after)
-        )
+        settings = FaultSettings(rate, tuple(statuses), latency_ms, seed, retry_after)
         with self._lock:
             self.settings = settings
             self._random = random.Random(seed)

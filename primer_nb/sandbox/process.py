@@ -132,9 +132,7 @@ class RemoteFaults:
         retry_after: int = 1,
     ) -> FaultSettings:
         """Replace the fault settings; raise ``ValueError`` for impossible ones."""
-        settings = FaultSettings(
-            rate, tuple(int(s) for s in statuses), int(latency_ms), seed, int(retry_after)
-        )
+        settings = FaultSettings(rate, tuple(statuses), latency_ms, seed, retry_after)
         self._admin.call("POST", "/_sandbox/faults", settings.as_json())
         return settings
 
