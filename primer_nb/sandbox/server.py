@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -18,6 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from primer_nb.masking import mask_key, mask_token
+from primer_nb.sandbox.accept import BurstAcceptor, accepts_one_per_iteration
 from primer_nb.sandbox.clock import DETERMINISTIC_START, SandboxClock
 from primer_nb.sandbox.endpoint import LOOPBACK, bind, new_api_key, url_of
 from primer_nb.sandbox.envelope import IdSource
@@ -103,6 +105,28 @@ def _server(service: SandboxService, *, quiet: bool) -> Any:
             finally:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            loop = asyncio.get_running_loop()
+            if not sockets or not accepts_one_per_iteration(loop):
+                await super().startup(sockets)
+                return
+            await super().startup(sockets=[])  # no servers of uvicorn's own: ours accept in bursts
+            config = self.config
+
+            def protocol() -> asyncio.Protocol:
+                return config.http_protocol_class(  # type: ignore[call-arg]
+                    config=config, server_state=self.server_state, app_state=self.lifespan.state
+                )
+
+            self.acceptors = [BurstAcceptor(loop, sock, protocol) for sock in sockets]
+            for acceptor in self.acceptors:
+                acceptor.start()
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            for acceptor in getattr(self, "acceptors", ()):
+                acceptor.close()
+            await super().shutdown(sockets)
 
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, _MaskTokensInAccessLog) for f in access.filters):
