@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from typing import Any
 
+import jwt
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from primer_nb.models import DEFAULT_CARD_NETWORKS
 from primer_nb.sandbox import build_service
 from primer_nb.sandbox.rules import apply_patch, session_body, strip_empty
+from primer_nb.sandbox.tokens import TOKEN_LIFETIME, InvalidToken, TokenIssuer
 
 MERGED = {"customer", "order", "paymentMethod"}
 
@@ -147,3 +151,45 @@ def test_strip_empty_drops_nulls_and_empty_containers():
         "g": 0,
         "h": False,
     }
+
+
+def literal_strip_empty(value: Any) -> Any:
+    """The rule as first written: clean every child, then drop the empty ones."""
+    if isinstance(value, dict):
+        cleaned = {k: literal_strip_empty(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if v not in (None, {}, [])}
+    if isinstance(value, list):
+        return [literal_strip_empty(v) for v in value]
+    return value
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from(["", "x"])),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.sampled_from("abc"), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(json_values)
+def test_strip_empty_matches_the_literal_rule(value):
+    assert strip_empty(value) == literal_strip_empty(value)
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def test_tokens_are_exactly_what_pyjwt_signs():
+    issuer = TokenIssuer("a-secret-long-enough-for-hs256-signing!!")
+    issued_at = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
+    token, expires = issuer.issue("session-1", issued_at, "http://127.0.0.1:8787/")
+    claims = jwt.decode(token, "a-secret-long-enough-for-hs256-signing!!", algorithms=["HS256"],
+                        options={"verify_exp": False})  # fmt: skip
+    assert token == jwt.encode(claims, "a-secret-long-enough-for-hs256-signing!!", algorithm="HS256")
+    assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
+    assert claims["accessToken"] == "session-1" and claims["coreUrl"] == "http://127.0.0.1:8787"
+    assert expires == issued_at + TOKEN_LIFETIME
+    assert issuer.verify(token, issued_at).access_token == "session-1"
+    with pytest.raises(InvalidToken, match="malformed"):
+        TokenIssuer("another-secret-long-enough-for-hs256!!!!").verify(token, issued_at)

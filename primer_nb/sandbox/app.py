@@ -75,6 +75,9 @@ def create_app(service: SandboxService) -> FastAPI:
         docs_url="/_sandbox/docs",
         openapi_url="/_sandbox/openapi.json",
         redoc_url=None,
+        # FastAPI's native OpenTelemetry checks its providers on every request; a local emulator
+        # emits no telemetry, so it is switched off (older FastAPI keeps the key as an extra).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.service = service
     ids = service.ids
@@ -108,20 +111,23 @@ def create_app(service: SandboxService) -> FastAPI:
         body = await read_body(request)
         return _respond(body if isinstance(body, Reply) else handle(body))
 
-    @app.post("/client-session", include_in_schema=False)
     async def create_client_session(request: Request) -> Response:
         return await with_body(
             request, lambda body: service.create(request.headers, body, str(request.base_url))
         )
 
-    @app.get("/client-session", include_in_schema=False)
     async def retrieve_client_session(request: Request) -> Response:
         refused = await gate(request)
         return _respond(refused or service.retrieve(request.query_params.get("clientToken")))
 
-    @app.patch("/client-session", include_in_schema=False)
     async def update_client_session(request: Request) -> Response:
         return await with_body(request, lambda body: service.update(request.headers, body))
+
+    # Plain Starlette routes: they take the raw request, so FastAPI's dependency
+    # resolution would only add work to every call on the hot path.
+    app.add_route("/client-session", create_client_session, methods=["POST"], include_in_schema=False)
+    app.add_route("/client-session", retrieve_client_session, methods=["GET"], include_in_schema=False)
+    app.add_route("/client-session", update_client_session, methods=["PATCH"], include_in_schema=False)
 
     # ------------------------------------------------------------------ admin routes
 

@@ -25,9 +25,11 @@ Session = Mapping[str, Any]
 
 
 def _has(path: str) -> Callable[[Session], bool]:
+    parts = tuple(path.split("."))
+
     def check(session: Session) -> bool:
         value: Any = session
-        for part in path.split("."):
+        for part in parts:
             if not isinstance(value, Mapping):
                 return False
             value = value.get(part)

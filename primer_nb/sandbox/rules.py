@@ -25,12 +25,23 @@ _VAULT_FLAGS = ("vaultOnSuccess", "vaultOn3DS", "vaultOnAgreement")
 
 
 def strip_empty(value: Any) -> Any:
-    """Drop ``None``, empty objects and empty arrays at every depth (Primer leaves them out)."""
+    """Drop ``None``, empty objects and empty arrays at every depth (Primer leaves them out).
+
+    Items of an array are cleaned but never dropped, so positions keep their meaning.
+    """
     if isinstance(value, dict):
-        cleaned = {k: strip_empty(v) for k, v in value.items()}
-        return {k: v for k, v in cleaned.items() if v not in (None, {}, [])}
+        cleaned = {}
+        for key, item in value.items():
+            if isinstance(item, dict | list):
+                item = strip_empty(item)
+                if not item:
+                    continue
+            elif item is None:
+                continue
+            cleaned[key] = item
+        return cleaned
     if isinstance(value, list):
-        return [strip_empty(v) for v in value]
+        return [strip_empty(item) if isinstance(item, dict | list) else item for item in value]
     return value
 
 
