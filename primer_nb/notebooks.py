@@ -167,7 +167,9 @@ def _sandbox_for_kernel(parameters: Mapping[str, Any], wanted: bool | None) -> I
         with _environment(sandbox.environment()):
             yield
     finally:
-        sandbox.stop()
+        # Its stdin closes, so it exits by itself; waiting for that would only add
+        # uvicorn's shutdown grace to every execution.
+        sandbox.stop(wait=False)
 
 
 def _uses_embedded_sandbox(parameters: Mapping[str, Any]) -> bool:

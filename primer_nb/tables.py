@@ -10,6 +10,7 @@ the frames and is formatted for its currency in the styled view.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -384,7 +385,10 @@ def style(frame: pd.DataFrame) -> Styler:
     right-aligned, the index is hidden. Renders in JupyterLab and nbconvert HTML.
     """
     kind = frame.attrs.get("primer_nb")
-    styler = frame.style.hide(axis="index")
+    # An id from the content, not pandas' random one, so re-running a notebook only
+    # changes its saved HTML where the data changed.
+    digest = hashlib.blake2s(f"{kind}\n{frame.to_csv()}".encode(), digest_size=4).hexdigest()
+    styler = frame.style.hide(axis="index").set_uuid(digest[:5])
     if kind == "expirations":
         styler = styler.map(lambda v: _STATUS_COLOURS.get(v, ""), subset=["status"]).format(
             {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import warnings
 from datetime import UTC, datetime
 
@@ -27,6 +28,7 @@ from primer_nb import (
 )
 from primer_nb.client import RetryPolicy
 from primer_nb.config import resolve_settings
+from primer_nb.tls import shared_tls_context
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE4OTM0NTYwMDAsImFjY2Vzc1Rva2VuIjoiYSJ9.c2lnbmF0dXJl"
 TOKEN_EXPIRY = datetime(2030, 1, 1, tzinfo=UTC)  # the exp claim above
@@ -388,3 +390,10 @@ def test_create_many_records_failures_without_aborting():
     assert isinstance(results[1].error, InvalidRequestError)
     assert isinstance(results[3].error, PrimerValidationError)
     assert results[4].session.order_id == "o-4"
+
+
+def test_clients_share_one_verifying_tls_context():
+    context = shared_tls_context()
+    assert context is shared_tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.get_ca_certs() or context.cert_store_stats()["x509_ca"] > 0  # a CA bundle is loaded

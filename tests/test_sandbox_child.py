@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import os
 import subprocess
@@ -119,6 +120,21 @@ def test_stop_ends_the_child_and_frees_the_port(process):
     process.stop()
     assert _gone(pid, url)
     process.stop()  # twice is fine
+
+
+def test_stop_without_waiting_still_reaps_the_child(process):
+    pid, url = process.pid, process.base_url
+    assert pid is not None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        process.stop(wait=False)
+        assert _gone(pid, url)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        gc.collect()
+    assert not Path(f"/proc/{pid}").exists(), "the stopped child was left a zombie"
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
 
 
 def test_the_child_dies_with_its_parent_even_on_sigkill(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import matplotlib
@@ -230,3 +231,12 @@ def test_plots_render_and_return_axes(tmp_path):
     ax.figure.savefig(tmp_path / "warn.png")
     empty = tables.plot_warnings(tables.warnings_frame([]))
     assert empty.texts[0].get_text() == "no warnings"
+
+
+def test_styled_tables_keep_their_html_ids_from_run_to_run():
+    def ids(frame: pd.DataFrame) -> set[str]:
+        return set(re.findall(r'id="(T_[0-9a-f]+)"', tables.style(frame).to_html()))
+
+    first = tables.diff_frame({"amount": 3050}, {"amount": 3600})
+    assert ids(first) == ids(tables.diff_frame({"amount": 3050}, {"amount": 3600})) != set()
+    assert ids(first) != ids(tables.diff_frame({"amount": 3050}, {"amount": 3700}))

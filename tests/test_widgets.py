@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipywidgets as widgets
 import pytest
 import traitlets
 
 from primer_nb import PrimerClient
 from primer_nb.widgets import CustomerForm, LineItemsForm, MetadataForm, SessionBuilder
+from primer_nb.widgets._common import Looks
 
 ITEMS = [
     {
@@ -240,3 +242,24 @@ def test_key_widgets_have_stable_css_classes(builder):
     assert {"primer-nb-session-builder", "primer-nb-create", "primer-nb-update", "primer-nb-result",
             "primer-nb-preview", "primer-nb-line-items", "primer-nb-total", "primer-nb-amount",
             "primer-nb-metadata"} <= classes  # fmt: skip
+
+
+def test_widgets_of_a_form_share_layouts_and_styles():
+    looks = Looks()
+    narrow, search, plain = (
+        looks.make(widgets.Text, layout={"width": "90px"}),
+        looks.make(widgets.Combobox, layout={"width": "90px"}),
+        looks.make(widgets.Text),
+    )
+    assert narrow.layout is search.layout and narrow.layout.width == "90px"
+    assert plain.layout is not narrow.layout and plain.layout.width is None
+    assert narrow.style is search.style is plain.style  # Text and Combobox both take a TextStyle
+    assert looks.make(widgets.Button).style is not plain.style
+
+    form = LineItemsForm(items=[{"amount": 100}, {"amount": 200}])
+    first, second = form.rows
+    assert first.amount.layout is second.amount.layout and first.amount.style is second.tax.style
+    customer = CustomerForm()
+    assert len({id(field.style) for field in customer.fields.values()}) == 1
+    # Two forms never share: restyling one cannot change the other.
+    assert LineItemsForm(items=[{"amount": 100}]).rows[0].amount.layout is not first.amount.layout

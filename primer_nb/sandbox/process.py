@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -62,9 +63,12 @@ class _Admin:
     def __init__(self, base_url: str, api_key: str) -> None:
         import httpx  # imported here so that starting a sandbox does not wait for it
 
+        from primer_nb.tls import shared_tls_context
+
         self._client: httpx.Client = httpx.Client(
-            base_url=base_url, headers={"X-Api-Key": api_key, "X-Api-Version": "2.4"}, timeout=30
-        )
+            base_url=base_url, headers={"X-Api-Key": api_key, "X-Api-Version": "2.4"}, timeout=30,
+            verify=shared_tls_context(),
+        )  # fmt: skip
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         import httpx
@@ -281,7 +285,11 @@ class SandboxProcess(SandboxHandle):
                 time.sleep(0.02)
 
     def stop(self, *, wait: bool = True, timeout: float = 10.0) -> None:
-        """Stop the child: close its stdin (it then shuts down cleanly); with ``wait``, reap it."""
+        """Stop the child: close its stdin (it then shuts down cleanly).
+
+        With ``wait``, block until it has exited; without, a daemon thread reaps
+        it, so it leaves no zombie and the caller does not wait for its shutdown.
+        """
         self.close()
         process, self._process = self._process, None
         if process is None:
@@ -289,12 +297,14 @@ class SandboxProcess(SandboxHandle):
         if process.stdin is not None and not process.stdin.closed:
             with contextlib.suppress(OSError):  # the child already went away
                 process.stdin.close()
-        if wait:
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if not wait:
+            threading.Thread(target=process.wait, name="primer-nb-sandbox-reaper", daemon=True).start()
+            return
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
     def environment(self) -> dict[str, str]:
         """Environment variables that make ``connect()`` in another process use this sandbox."""

@@ -5,15 +5,51 @@ from __future__ import annotations
 import functools
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import ipywidgets as widgets
 
-__all__ = ["ErrorText", "QuietValue", "labelled", "safe_callback"]
+__all__ = ["ErrorText", "Looks", "QuietValue", "labelled", "safe_callback"]
 
 logger = logging.getLogger("primer_nb.widgets")
 _Func = TypeVar("_Func", bound=Callable[..., Any])
+_Widget = TypeVar("_Widget", bound=widgets.DOMWidget)
+
+
+class Looks:
+    """The Layouts and styles one form's widgets share.
+
+    Left alone, every widget makes a Layout model of its own and most make a
+    style model too; in a kernel each is a comm opened and synced to the front
+    end, two or three models per visible widget. Sharing them, as ipywidgets'
+    documentation does with layouts, more than halves a form's models. The forms
+    never change a layout or style once built, so sharing changes nothing on screen.
+    """
+
+    def __init__(self) -> None:
+        self._layouts: dict[tuple[tuple[str, str], ...], widgets.Layout] = {}
+        self._styles: dict[type, widgets.Widget] = {}
+
+    def layout(self, **attributes: str) -> widgets.Layout:
+        """The shared Layout with these attributes (``width="90px"``, …)."""
+        key = tuple(sorted(attributes.items()))
+        if key not in self._layouts:
+            self._layouts[key] = widgets.Layout(**attributes)
+        return self._layouts[key]
+
+    def make(
+        self, widget_class: type[_Widget], *, layout: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> _Widget:
+        """``widget_class(**kwargs)`` with the shared layout (and style, if the class has one)."""
+        shared: dict[str, Any] = {"layout": self.layout(**(layout or {}))}
+        style_trait = widget_class.class_traits().get("style")
+        if style_trait is not None:
+            style_class = style_trait.klass
+            if style_class not in self._styles:
+                self._styles[style_class] = style_class()
+            shared["style"] = self._styles[style_class]
+        return widget_class(**shared, **kwargs)
 
 
 class ErrorText(widgets.HTML):
@@ -59,13 +95,16 @@ class QuietValue:
             self._updating = False
 
 
-def labelled(widget: widgets.Widget, label: str, api_field: str, width: str = "auto") -> widgets.VBox:
+def labelled(
+    widget: widgets.Widget, label: str, api_field: str, looks: Looks, width: str = "auto"
+) -> widgets.VBox:
     """A field with a label that names what it is and the API field it fills."""
-    caption = widgets.HTML(
-        f'<span style="font-size:0.85em">{html.escape(label)} '
-        f'<code style="color:#6c757d">{html.escape(api_field)}</code></span>'
+    caption = looks.make(
+        widgets.HTML,
+        value=f'<span style="font-size:0.85em">{html.escape(label)} '
+        f'<code style="color:#6c757d">{html.escape(api_field)}</code></span>',
     )
-    box = widgets.VBox([caption, widget], layout=widgets.Layout(width=width))
+    box = looks.make(widgets.VBox, children=[caption, widget], layout={"width": width})
     box.add_class("primer-nb-field")
     return box
 

@@ -11,9 +11,11 @@ from pydantic import ValidationError
 from primer_nb.codes import COUNTRY_CODES
 from primer_nb.models import Customer
 from primer_nb.validation import field_errors
-from primer_nb.widgets._common import ErrorText, QuietValue, labelled
+from primer_nb.widgets._common import ErrorText, Looks, QuietValue, labelled
 
 __all__ = ["CustomerForm"]
+
+_COUNTRIES = tuple(sorted(COUNTRY_CODES))
 
 _PEOPLE = (("emailAddress", "Email"), ("firstName", "First name"), ("lastName", "Last name"),
            ("mobileNumber", "Mobile"))  # fmt: skip
@@ -38,8 +40,12 @@ class CustomerForm(QuietValue, widgets.VBox):
         self._errors: list[str] = []
         self.fields: dict[str, widgets.Widget] = {}
         self.field_errors: dict[str, ErrorText] = {}
+        self._looks = looks = Looks()
         people = [self._field(key, label, f"customer.{key}") for key, label in _PEOPLE]
-        sections = [widgets.HBox(people[:2]), widgets.HBox(people[2:])]
+        sections = [
+            looks.make(widgets.HBox, children=people[:2]),
+            looks.make(widgets.HBox, children=people[2:]),
+        ]
         for address, title in (
             ("billingAddress", "Billing address"),
             ("shippingAddress", "Shipping address"),
@@ -47,8 +53,11 @@ class CustomerForm(QuietValue, widgets.VBox):
             boxes = [
                 self._field(f"{address}.{key}", label, f"customer.{address}.{key}") for key, label in _ADDRESS
             ]
-            sections.append(widgets.HTML(f"<b>{title}</b> <code>customer.{address}</code>"))
-            sections += [widgets.HBox(boxes[:3]), widgets.HBox(boxes[3:])]
+            sections.append(looks.make(widgets.HTML, value=f"<b>{title}</b> <code>customer.{address}</code>"))
+            sections += [
+                looks.make(widgets.HBox, children=boxes[:3]),
+                looks.make(widgets.HBox, children=boxes[3:]),
+            ]
         super().__init__(sections, **kwargs)
         self.add_class("primer-nb-customer")
         self.observe(self._on_value, names="value")
@@ -56,18 +65,21 @@ class CustomerForm(QuietValue, widgets.VBox):
             self.value = dict(data)
 
     def _field(self, key: str, label: str, api_path: str) -> widgets.VBox:
+        looks = self._looks
         if key.endswith("countryCode"):
-            widget: widgets.Widget = widgets.Combobox(
-                options=sorted(COUNTRY_CODES), placeholder="type to search: GB", ensure_option=True
+            widget: widgets.Widget = looks.make(
+                widgets.Combobox, options=_COUNTRIES, placeholder="type to search: GB", ensure_option=True
             )
         else:
-            widget = widgets.Text(placeholder="")
+            widget = looks.make(widgets.Text, placeholder="")
         widget.add_class("primer-nb-" + key.replace(".", "-"))
         widget.observe(lambda _: self._refresh(), names="value")
-        error = ErrorText()
+        error = looks.make(ErrorText)
         self.fields[key] = widget
         self.field_errors[key] = error
-        return widgets.VBox([labelled(widget, label, api_path, width="230px"), error])
+        return looks.make(
+            widgets.VBox, children=[labelled(widget, label, api_path, looks, width="230px"), error]
+        )
 
     @property
     def errors(self) -> list[str]:

@@ -12,64 +12,45 @@ from pydantic import ValidationError
 from primer_nb import money
 from primer_nb.models import LineItem
 from primer_nb.validation import field_errors
-from primer_nb.widgets._common import ErrorText, QuietValue
+from primer_nb.widgets._common import ErrorText, Looks, QuietValue
 
 __all__ = ["LineItemsForm"]
 
 _PRODUCT_TYPES = [("—", ""), ("physical", "PHYSICAL"), ("digital", "DIGITAL")]
 
 
-class _Shared:
-    """Layouts and styles every row of one form shares.
-
-    Each Layout and each style is a widget of its own; sharing them instead of
-    making a dozen per row keeps a 200-row form quick to build.
-    """
-
-    def __init__(self) -> None:
-        self.layouts: dict[str, widgets.Layout] = {}
-        # Not all style classes are exported by ipywidgets; take them from a prototype.
-        self.text_style = type(widgets.Text().style)()
-        self.button_style = widgets.ButtonStyle()
-        self.description_style = type(widgets.Dropdown().style)()
-        self.html_style = type(widgets.HTML().style)()
-
-    def layout(self, width: str) -> widgets.Layout:
-        if width not in self.layouts:
-            self.layouts[width] = widgets.Layout(width=width)
-        return self.layouts[width]
-
-
 class _Row(widgets.HBox):
     """One line item: its inputs, the minor units it will send, and its errors."""
 
-    def __init__(self, form: LineItemsForm, shared: _Shared) -> None:
+    def __init__(self, form: LineItemsForm, looks: Looks) -> None:
         self._form = form
-        text = {"style": shared.text_style}
-        self.item_id = widgets.Text(placeholder="sku-123", layout=shared.layout("110px"), **text)
-        self.description = widgets.Text(placeholder="Blue shoe", layout=shared.layout("150px"), **text)
-        self.amount = widgets.Text(placeholder="0.00", layout=shared.layout("90px"), **text)
+        self.item_id = looks.make(widgets.Text, placeholder="sku-123", layout={"width": "110px"})
+        self.description = looks.make(widgets.Text, placeholder="Blue shoe", layout={"width": "150px"})
+        self.amount = looks.make(widgets.Text, placeholder="0.00", layout={"width": "90px"})
         self.amount.add_class("primer-nb-amount")
-        self.quantity = widgets.BoundedIntText(
-            value=1, min=0, max=10**9, layout=shared.layout("70px"), style=shared.description_style
+        self.quantity = looks.make(
+            widgets.BoundedIntText, value=1, min=0, max=10**9, layout={"width": "70px"}
         )
         self.quantity.add_class("primer-nb-quantity")
-        self.discount = widgets.Text(placeholder="0", layout=shared.layout("80px"), **text)
-        self.tax = widgets.Text(placeholder="0", layout=shared.layout("80px"), **text)
-        self.product_type = widgets.Dropdown(
-            options=_PRODUCT_TYPES, value="", layout=shared.layout("100px"), style=shared.description_style
+        self.discount = looks.make(widgets.Text, placeholder="0", layout={"width": "80px"})
+        self.tax = looks.make(widgets.Text, placeholder="0", layout={"width": "80px"})
+        self.product_type = looks.make(
+            widgets.Dropdown, options=_PRODUCT_TYPES, value="", layout={"width": "100px"}
         )
-        buttons = {"layout": shared.layout("36px"), "style": shared.button_style}
-        self.duplicate = widgets.Button(icon="copy", tooltip="Duplicate this line", **buttons)
-        self.remove = widgets.Button(icon="trash", tooltip="Remove this line", **buttons)
+        self.duplicate = looks.make(
+            widgets.Button, icon="copy", tooltip="Duplicate this line", layout={"width": "36px"}
+        )
+        self.remove = looks.make(
+            widgets.Button, icon="trash", tooltip="Remove this line", layout={"width": "36px"}
+        )
         self.remove.add_class("primer-nb-remove")
         # One status cell per row: what the line sends, or what is wrong with it.
-        self.error = ErrorText(style=shared.html_style, layout=shared.layout("220px"))
+        self.error = looks.make(ErrorText, layout={"width": "220px"})
         self.error.add_class("primer-nb-minor")
         self.inputs = (self.item_id, self.description, self.amount, self.quantity, self.discount, self.tax,
                        self.product_type)  # fmt: skip
         super().__init__(
-            [*self.inputs, self.duplicate, self.remove, self.error], layout=shared.layout("auto")
+            [*self.inputs, self.duplicate, self.remove, self.error], layout=looks.layout(width="auto")
         )
         self.add_class("primer-nb-line-item")
         self.item: dict[str, Any] | None = None
@@ -155,7 +136,7 @@ class LineItemsForm(QuietValue, widgets.VBox):
         self, currency: str = "GBP", items: list[dict[str, Any]] | None = None, **kwargs: Any
     ) -> None:
         self._rows: list[_Row] = []
-        self._shared = _Shared()
+        self._looks = Looks()
         self._updating = False
         self._rows_box = widgets.VBox()
         self._rows_box.add_class("primer-nb-line-item-rows")
@@ -209,7 +190,7 @@ class LineItemsForm(QuietValue, widgets.VBox):
 
     def add_row(self, item: dict[str, Any] | None = None) -> _Row:
         """Append a row, filled from ``item`` (camelCase, minor units) if given."""
-        row = _Row(self, self._shared)
+        row = _Row(self, self._looks)
         if item:  # an empty new row waits for input before it reports problems
             row.fill(item, self.currency)
             row.parse(self.currency)
@@ -233,7 +214,7 @@ class LineItemsForm(QuietValue, widgets.VBox):
 
     def _duplicate(self, row: _Row) -> None:
         position = self._rows.index(row) + 1
-        copy = _Row(self, self._shared)
+        copy = _Row(self, self._looks)
         if row.item is not None:
             copy.fill(row.item, self.currency)
         else:
@@ -268,7 +249,7 @@ class LineItemsForm(QuietValue, widgets.VBox):
             self._rows = []
             rows = []
             for item in items:
-                row = _Row(self, self._shared)
+                row = _Row(self, self._looks)
                 row.fill(item, self.currency)
                 row.parse(self.currency)
                 rows.append(row)

@@ -7,27 +7,31 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
-from primer_nb.widgets._common import ErrorText, QuietValue
+from primer_nb.widgets._common import ErrorText, Looks, QuietValue
 
 __all__ = ["MetadataForm"]
 
 
 class _Row(widgets.HBox):
     def __init__(self, form: MetadataForm, key: str = "", value: str | int = "") -> None:
-        self.key = widgets.Text(value=key, placeholder="key", layout=widgets.Layout(width="160px"))
+        looks = form._looks
+        self.key = looks.make(widgets.Text, value=key, placeholder="key", layout={"width": "160px"})
         self.key.add_class("primer-nb-metadata-key")
-        self.kind = widgets.Dropdown(
+        self.kind = looks.make(
+            widgets.Dropdown,
             options=[("string", "string"), ("integer", "integer")],
             value="integer" if isinstance(value, int) and not isinstance(value, bool) else "string",
-            layout=widgets.Layout(width="90px"),
+            layout={"width": "90px"},
         )
-        self.value = widgets.Text(value=str(value), placeholder="value", layout=widgets.Layout(width="200px"))
+        self.value = looks.make(
+            widgets.Text, value=str(value), placeholder="value", layout={"width": "200px"}
+        )
         self.value.add_class("primer-nb-metadata-value")
-        self.remove = widgets.Button(
-            icon="trash", tooltip="Remove this entry", layout=widgets.Layout(width="36px")
+        self.remove = looks.make(
+            widgets.Button, icon="trash", tooltip="Remove this entry", layout={"width": "36px"}
         )
-        self.error = ErrorText()
-        super().__init__([self.key, self.kind, self.value, self.remove, self.error])
+        self.error = looks.make(ErrorText)
+        super().__init__([self.key, self.kind, self.value, self.remove, self.error], layout=looks.layout())
         self.add_class("primer-nb-metadata-row")
         for widget in (self.key, self.kind, self.value):
             widget.observe(lambda _: form._refresh(), names="value")
@@ -48,6 +52,7 @@ class MetadataForm(QuietValue, widgets.VBox):
         self._rows: list[_Row] = []
         self._updating = False
         self._errors: list[str] = []
+        self._looks = Looks()
         self._rows_box = widgets.VBox()
         self._add = widgets.Button(description="Add metadata", icon="plus")
         self._add.add_class("primer-nb-add-metadata")

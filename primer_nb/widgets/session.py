@@ -17,7 +17,7 @@ from primer_nb.errors import FieldError, PrimerAPIError, PrimerError, PrimerVali
 from primer_nb.models import ClientSession, ClientSessionRequest
 from primer_nb.patching import patch_body
 from primer_nb.validation import parse_request
-from primer_nb.widgets._common import ErrorText, labelled, safe_callback
+from primer_nb.widgets._common import ErrorText, Looks, labelled, safe_callback
 from primer_nb.widgets.customer import CustomerForm
 from primer_nb.widgets.line_items import LineItemsForm
 from primer_nb.widgets.metadata import MetadataForm
@@ -66,52 +66,67 @@ class SessionBuilder(widgets.VBox):
         self.session: ClientSession | None = None
         self._sent: dict[str, Any] | None = None
         self._last_action = "created"
-        self.currency = widgets.Dropdown(
-            options=sorted(CURRENCY_CODES), value=currency.upper(), layout=widgets.Layout(width="110px")
+        looks = Looks()
+        self.currency = looks.make(
+            widgets.Dropdown,
+            options=sorted(CURRENCY_CODES),
+            value=currency.upper(),
+            layout={"width": "110px"},
         )
         self.currency.add_class("primer-nb-currency")
-        self.order_id = widgets.Text(value=order_id or "", placeholder="order-1001")
+        self.order_id = looks.make(widgets.Text, value=order_id or "", placeholder="order-1001")
         self.order_id.add_class("primer-nb-order-id")
-        self.country = widgets.Combobox(
-            options=sorted(COUNTRY_CODES), value=country_code or "", placeholder="GB", ensure_option=True
-        )
+        self.country = looks.make(
+            widgets.Combobox, options=sorted(COUNTRY_CODES), value=country_code or "", placeholder="GB",
+            ensure_option=True,
+        )  # fmt: skip
         self.country.add_class("primer-nb-country")
         self.top_errors = {
-            "currencyCode": ErrorText(),
-            "orderId": ErrorText(),
-            "order.countryCode": ErrorText(),
+            "currencyCode": looks.make(ErrorText),
+            "orderId": looks.make(ErrorText),
+            "order.countryCode": looks.make(ErrorText),
         }
         self.line_items = LineItemsForm(currency=currency, items=line_items)
         self.metadata = MetadataForm(metadata)
         self.customer = CustomerForm(customer)
-        self.preview = widgets.HTML()
+        self.preview = looks.make(widgets.HTML)
         self.preview.add_class("primer-nb-preview")
-        self.create_button = widgets.Button(description="Create session", button_style="primary", icon="play")
+        self.create_button = looks.make(
+            widgets.Button, description="Create session", button_style="primary", icon="play"
+        )
         self.create_button.add_class("primer-nb-create")
-        self.update_button = widgets.Button(description="Update session", icon="pencil", disabled=True)
+        self.update_button = looks.make(
+            widgets.Button, description="Update session", icon="pencil", disabled=True
+        )
         self.update_button.add_class("primer-nb-update")
-        self.message = ErrorText()
+        self.message = looks.make(ErrorText)
         self.message.add_class("primer-nb-message")
-        self.notes = widgets.HTML()
-        self.result = widgets.HTML()
+        self.notes = looks.make(widgets.HTML)
+        self.result = looks.make(widgets.HTML)
         self.result.add_class("primer-nb-result")
-        self.diff = widgets.HTML()
+        self.diff = looks.make(widgets.HTML)
         self.diff.add_class("primer-nb-diff")
-        top = widgets.HBox([
-            widgets.VBox([labelled(self.currency, "Currency", "currencyCode"),
-                          self.top_errors["currencyCode"]]),
-            widgets.VBox([labelled(self.order_id, "Order ID", "orderId"), self.top_errors["orderId"]]),
-            widgets.VBox([labelled(self.country, "Order country", "order.countryCode"),
-                          self.top_errors["order.countryCode"]]),
+
+        def field(widget: widgets.Widget, label: str, api_field: str) -> widgets.VBox:
+            return looks.make(
+                widgets.VBox, children=[labelled(widget, label, api_field, looks), self.top_errors[api_field]]
+            )
+
+        top = looks.make(widgets.HBox, children=[
+            field(self.currency, "Currency", "currencyCode"),
+            field(self.order_id, "Order ID", "orderId"),
+            field(self.country, "Order country", "order.countryCode"),
         ])  # fmt: skip
-        sections = widgets.Accordion(
+        sections = looks.make(
+            widgets.Accordion,
             children=[self.line_items, self.customer, self.metadata],
             titles=("Line items  order.lineItems", "Customer  customer", "Metadata  metadata"),
             selected_index=0,
         )
         super().__init__(
-            [top, sections, widgets.HBox([self.create_button, self.update_button]), self.message, self.notes,
-             widgets.HTML("<b>Request preview</b>"), self.preview, self.result, self.diff],
+            [top, sections, looks.make(widgets.HBox, children=[self.create_button, self.update_button]),
+             self.message, self.notes, looks.make(widgets.HTML, value="<b>Request preview</b>"), self.preview,
+             self.result, self.diff],
             **kwargs,
         )  # fmt: skip
         self.add_class("primer-nb-session-builder")
