@@ -203,3 +203,10 @@ def test_runner_starts_a_sandbox_beside_the_kernel_and_stops_it_after(tmp_path):
     with pytest.raises(httpx.TransportError):  # the runner stopped it
         httpx.get(f"{url}/_sandbox/health", timeout=2)
     assert "PRIMER_NB_SANDBOX_URL" not in os.environ
+
+
+def test_runner_kernels_use_unix_sockets_and_a_short_exit_grace(tmp_path):
+    options = nbrun._kernel_transport(str(tmp_path))
+    manager = options["kernel_manager_class"](kernel_name="python3")
+    assert manager.transport == "ipc" and manager.ip.startswith(str(tmp_path))
+    assert manager.shutdown_wait_time == nbrun.KERNEL_EXIT_GRACE < 5
