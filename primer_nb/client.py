@@ -44,7 +44,7 @@ from primer_nb.ledger import Ledger
 from primer_nb.masking import mask_key, mask_token
 from primer_nb.models import ClientSession, ClientSessionRequest, ClientSessionUpdate
 from primer_nb.preflight import warn_preflight
-from primer_nb.tls import shared_tls_context
+from primer_nb.tls import tls_context_for
 from primer_nb.validation import parse_request, parse_update
 
 if TYPE_CHECKING:
@@ -427,7 +427,7 @@ class PrimerClient(_BaseClient):
         super().__init__(api_key, **options)
         self._http = httpx.Client(
             base_url=self.base_url, headers=self._headers(), timeout=self.timeout,
-            transport=self._transport, verify=shared_tls_context(),  # type: ignore[arg-type]
+            transport=self._transport, verify=tls_context_for(self.base_url),  # type: ignore[arg-type]
         )  # fmt: skip
 
     def _request(self, method: str, *, json_body: Any = None, params: Any = None) -> httpx.Response:
@@ -477,7 +477,7 @@ class AsyncPrimerClient(_BaseClient):
         super().__init__(api_key, **options)
         self._http = httpx.AsyncClient(
             base_url=self.base_url, headers=self._headers(), timeout=self.timeout,
-            transport=self._transport, verify=shared_tls_context(),  # type: ignore[arg-type]
+            transport=self._transport, verify=tls_context_for(self.base_url),  # type: ignore[arg-type]
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
         )  # fmt: skip
 

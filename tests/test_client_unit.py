@@ -28,7 +28,7 @@ from primer_nb import (
 )
 from primer_nb.client import RetryPolicy
 from primer_nb.config import resolve_settings
-from primer_nb.tls import shared_tls_context
+from primer_nb.tls import shared_tls_context, tls_context_for
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE4OTM0NTYwMDAsImFjY2Vzc1Rva2VuIjoiYSJ9.c2lnbmF0dXJl"
 TOKEN_EXPIRY = datetime(2030, 1, 1, tzinfo=UTC)  # the exp claim above
@@ -393,7 +393,14 @@ def test_create_many_records_failures_without_aborting():
 
 
 def test_clients_share_one_verifying_tls_context():
-    context = shared_tls_context()
-    assert context is shared_tls_context()
+    context = tls_context_for("https://api.sandbox.primer.io")
+    assert context is shared_tls_context() is tls_context_for("https://api.primer.io")
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
-    assert context.get_ca_certs() or context.cert_store_stats()["x509_ca"] > 0  # a CA bundle is loaded
+    assert context.cert_store_stats()["x509_ca"] > 0  # a CA bundle is loaded
+
+
+def test_plain_http_clients_skip_the_ca_bundle_but_still_verify():
+    context = tls_context_for("http://127.0.0.1:8787")
+    assert context is not shared_tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] == 0  # trusts nothing: any TLS attempt fails closed

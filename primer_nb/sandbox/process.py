@@ -63,11 +63,11 @@ class _Admin:
     def __init__(self, base_url: str, api_key: str) -> None:
         import httpx  # imported here so that starting a sandbox does not wait for it
 
-        from primer_nb.tls import shared_tls_context
+        from primer_nb.tls import tls_context_for
 
         self._client: httpx.Client = httpx.Client(
             base_url=base_url, headers={"X-Api-Key": api_key, "X-Api-Version": "2.4"}, timeout=30,
-            verify=shared_tls_context(),
+            verify=tls_context_for(base_url),
         )  # fmt: skip
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
