@@ -43,13 +43,19 @@ class Looks:
     ) -> _Widget:
         """``widget_class(**kwargs)`` with the shared layout (and style, if the class has one)."""
         shared: dict[str, Any] = {"layout": self.layout(**(layout or {}))}
-        style_trait = widget_class.class_traits().get("style")
-        if style_trait is not None:
-            style_class = style_trait.klass
+        style_class = _style_class(widget_class)
+        if style_class is not None:
             if style_class not in self._styles:
                 self._styles[style_class] = style_class()
             shared["style"] = self._styles[style_class]
         return widget_class(**shared, **kwargs)
+
+
+@functools.cache
+def _style_class(widget_class: type[widgets.DOMWidget]) -> type | None:
+    # class_traits() walks the whole class each call: look each class up once.
+    trait = widget_class.class_traits().get("style")
+    return None if trait is None else trait.klass
 
 
 class ErrorText(widgets.HTML):
