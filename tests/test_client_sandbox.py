@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import stat
+import sys
 import warnings
 from datetime import timedelta
 
@@ -63,6 +64,33 @@ def test_create_many_against_the_sandbox(sandbox):
     results = asyncio.run(main())
     assert sum(r.ok for r in results) == 49
     assert results[7].error.paths == ["$.metadata"]  # caught locally, before sending
+
+
+class ImportLookups:
+    """A meta-path finder that only notes which modules the import system went looking for."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def find_spec(self, name, path=None, target=None):  # finds nothing: the next finders do
+        self.names.append(name)
+
+
+def test_async_requests_look_for_no_module(sandbox):
+    # httpcore looks for sniffio whenever it sets up a lock; were it missing, each request
+    # would repeat a failed import that scans sys.path.
+    async def main(lookups: ImportLookups) -> None:
+        async with AsyncPrimerClient(sandbox.api_key, base_url=sandbox.base_url, preflight=False) as client:
+            await client.create_many([BASKET] * 3, concurrency=3, progress=False)  # warm: imports done
+            sys.meta_path.insert(0, lookups)
+            try:
+                await client.create_many([BASKET] * 12, concurrency=4, progress=False)
+            finally:
+                sys.meta_path.remove(lookups)
+
+    lookups = ImportLookups()
+    asyncio.run(main(lookups))
+    assert lookups.names == []
 
 
 def test_ledger_records_creates_and_updates(client, kit_home):
