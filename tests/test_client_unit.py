@@ -26,7 +26,7 @@ from primer_nb import (
     ServerError,
     SessionError,
 )
-from primer_nb.client import RetryPolicy
+from primer_nb.client import RetryPolicy, _PoolSet
 from primer_nb.config import resolve_settings
 from primer_nb.tls import shared_tls_context, tls_context_for
 
@@ -404,3 +404,16 @@ def test_plain_http_clients_skip_the_ca_bundle_but_still_verify():
     assert context is not shared_tls_context()
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     assert context.cert_store_stats()["x509_ca"] == 0  # trusts nothing: any TLS attempt fails closed
+
+
+def test_async_requests_take_the_least_busy_pool_and_reuse_the_first_when_idle():
+    pools = _PoolSet(["a", "b", "c"])  # type: ignore[list-item]
+    with pools.lease() as first:
+        assert first == "a"
+    with pools.lease() as again:
+        assert again == "a"  # one request after another: one pool, so one kept-alive connection
+        with pools.lease() as second, pools.lease() as third:
+            assert (second, third) == ("b", "c")
+            with pools.lease() as fourth:
+                assert fourth == "a" and pools.busy == [2, 1, 1]
+    assert pools.busy == [0, 0, 0]
