@@ -15,7 +15,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from primer_nb.models import ClientSessionRequest
+from primer_nb.api.session import ClientSessionRequest
 
 db = sqlite3.connect(os.environ.get("BASELINE_DB", ":memory:"), check_same_thread=False, isolation_level=None)
 db.execute("PRAGMA journal_mode=WAL")

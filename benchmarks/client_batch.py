@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 
 from primer_nb import AsyncPrimerClient, PrimerPreflightWarning
-from primer_nb.client import _POOLS
+from primer_nb.client.aio import _POOLS
 
 KEY = "benchmark-key"
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 
 from primer_nb import tables
-from primer_nb.models import ClientSession
+from primer_nb.api.session import ClientSession
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 

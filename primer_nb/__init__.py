@@ -1,11 +1,14 @@
 """primer-nb: a Jupyter notebook kit for Primer's Client Session API v2.4.
 
-Importing the package is cheap: pandas, ipywidgets, FastAPI and uvicorn are
-imported only by the parts that use them.
+The layers, from the bottom: :mod:`primer_nb.api` (what Primer's API is),
+:mod:`primer_nb.config`, then :mod:`primer_nb.client` and :mod:`primer_nb.sandbox`
+beside each other, :mod:`primer_nb.tables` and :mod:`primer_nb.widgets`, and
+on top :func:`connect`, the notebook runner and the CLI. Importing the package is
+cheap: pandas, ipywidgets, FastAPI and uvicorn load only with the parts that use them.
 """
 
 from primer_nb.__about__ import __version__
-from primer_nb.errors import (
+from primer_nb.api.errors import (
     AuthenticationError,
     FieldError,
     ForbiddenError,
@@ -20,7 +23,8 @@ from primer_nb.errors import (
     ServerError,
     SessionError,
 )
-from primer_nb.models import (
+from primer_nb.api.money import derived_amount, format_minor, from_minor, line_total, to_minor
+from primer_nb.api.session import (
     Address,
     ClientSession,
     ClientSessionRequest,
@@ -33,16 +37,15 @@ from primer_nb.models import (
     SessionWarning,
     Shipping,
 )
-from primer_nb.money import derived_amount, format_minor, from_minor, line_total, to_minor
-from primer_nb.validation import parse_request, parse_update
+from primer_nb.api.validation import parse_request, parse_update
 
 _LAZY = {
     "AsyncPrimerClient": "primer_nb.client",
     "BatchResult": "primer_nb.client",
-    "Ledger": "primer_nb.ledger",
-    "LocalSandbox": "primer_nb.sandbox.server",
+    "Ledger": "primer_nb.client.ledger",
+    "LocalSandbox": "primer_nb.sandbox.serving.server",
     "PrimerClient": "primer_nb.client",
-    "PrimerPreflightWarning": "primer_nb.preflight",
+    "PrimerPreflightWarning": "primer_nb.client.preflight",
     "RetryPolicy": "primer_nb.client",
     "connect": "primer_nb.connection",
 }

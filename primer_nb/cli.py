@@ -118,7 +118,7 @@ def _lab(args: argparse.Namespace) -> int:
     import os
     import subprocess
 
-    from primer_nb.config import home
+    from primer_nb.config.settings import home
     from primer_nb.notebooks import working_copy
 
     target = Path(args.dir) if args.dir else home() / "notebooks"
@@ -141,7 +141,8 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from primer_nb.sandbox.server import DEFAULT_PORT, LOOPBACK
+    from primer_nb.sandbox.serving.endpoint import LOOPBACK
+    from primer_nb.sandbox.serving.server import DEFAULT_PORT
 
     sandbox = commands.add_parser(
         "sandbox",
@@ -171,7 +172,7 @@ def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _run_sandbox(args: argparse.Namespace) -> int:
     import os
 
-    from primer_nb.sandbox.server import run_sandbox
+    from primer_nb.sandbox.serving.server import run_sandbox
 
     return run_sandbox(
         host=args.host,

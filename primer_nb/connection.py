@@ -1,12 +1,13 @@
 """``primer_nb.connect()``: the one line a notebook needs to get a working client.
 
-With no ``PRIMER_API_KEY`` (or with ``PRIMER_ENVIRONMENT=local``) it uses the
-embedded local sandbox: the one named by ``$PRIMER_NB_SANDBOX_URL`` when a
-runner started it for this kernel, else one it starts once per process (in a
-child process where the platform can hand a socket over, else in a thread),
-reuses for every client and stops at exit. Otherwise it talks to Primer's
-sandbox (or, with an explicit opt-in, production). It prints one line saying
-which.
+This is where configuration meets the parts: it reads the settings
+(arguments, environment, ``.env``), and with no ``PRIMER_API_KEY`` (or with
+``PRIMER_ENVIRONMENT=local``) it finds or starts the local sandbox: the one
+named by ``$PRIMER_NB_SANDBOX_URL`` when a runner started it for this kernel,
+else one it starts once per process (in a child process where the platform
+can hand a socket over, else in a thread), reuses for every client and stops
+at exit. Otherwise the client talks to Primer's sandbox (or, with an explicit
+opt-in, production). It prints one line saying which.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from primer_nb.config import resolve_settings
-from primer_nb.masking import mask_key
-from primer_nb.sandbox.process import SandboxHandle, SandboxProcess, from_environment
+from primer_nb.api.masking import mask_key
+from primer_nb.config.settings import deterministic_requested, resolve_settings
+from primer_nb.sandbox.serving.handle import SandboxHandle, from_environment
+from primer_nb.sandbox.serving.process import SandboxProcess
 
 if TYPE_CHECKING:
     from primer_nb.client import AsyncPrimerClient, PrimerClient
-    from primer_nb.sandbox.server import LocalSandbox
+    from primer_nb.sandbox.serving.server import LocalSandbox
 
-__all__ = ["Sandbox", "connect", "deterministic_requested", "shared_sandbox", "stop_shared_sandbox"]
+__all__ = ["Sandbox", "connect", "shared_sandbox", "stop_shared_sandbox"]
 
 Sandbox: TypeAlias = "SandboxHandle | LocalSandbox"
 """What :func:`shared_sandbox` returns: each has ``base_url``, ``api_key``, ``clock`` and ``faults``."""
@@ -32,11 +34,6 @@ Sandbox: TypeAlias = "SandboxHandle | LocalSandbox"
 _lock = threading.Lock()
 _started: SandboxProcess | LocalSandbox | None = None  # started by this process, which stops it
 _provided: SandboxHandle | None = None  # started for this process by a notebook runner
-
-
-def deterministic_requested() -> bool:
-    """Whether ``$PRIMER_NB_DETERMINISTIC`` asks for a deterministic sandbox."""
-    return os.environ.get("PRIMER_NB_DETERMINISTIC", "").lower() in {"1", "true", "yes"}
 
 
 def shared_sandbox(*, deterministic: bool | None = None) -> Sandbox:
@@ -62,7 +59,7 @@ def shared_sandbox(*, deterministic: bool | None = None) -> Sandbox:
             # so the child's start-up overlaps whatever the notebook does next.
             _started = SandboxProcess(deterministic=deterministic).start(wait=False)
         else:
-            from primer_nb.sandbox.server import LocalSandbox
+            from primer_nb.sandbox.serving.server import LocalSandbox
 
             _started = LocalSandbox(deterministic=deterministic).start()
         atexit.register(_stop_at_exit)
@@ -107,9 +104,8 @@ def connect(
     Parameters
     ----------
     api_key, environment, base_url, allow_production:
-        As for :class:`~primer_nb.client.PrimerClient`; by default read from
-        the environment and ``.env`` (``PRIMER_API_KEY``, ``PRIMER_ENVIRONMENT``,
-        ``PRIMER_BASE_URL``, ``PRIMER_ALLOW_PRODUCTION``).
+        By default read from the environment and ``.env`` (``PRIMER_API_KEY``,
+        ``PRIMER_ENVIRONMENT``, ``PRIMER_BASE_URL``, ``PRIMER_ALLOW_PRODUCTION``).
     asynchronous:
         Return an :class:`~primer_nb.client.AsyncPrimerClient` instead.
     deterministic:
@@ -123,18 +119,24 @@ def connect(
     settings = resolve_settings(
         api_key, environment=environment, base_url=base_url, allow_production=allow_production
     )
-    embedded = settings.environment == "local" and settings.base_url is None
-    if embedded:
-        # Started first, in the mode asked for, so its start-up overlaps the client's imports.
-        shared_sandbox(deterministic=deterministic)
+    sandbox: Sandbox | None = None
+    if settings.environment == "local":
+        if settings.base_url is None:
+            # Started first, in the mode asked for, so its start-up overlaps the client's imports.
+            sandbox = shared_sandbox(deterministic=deterministic)
+        else:
+            sandbox = SandboxHandle(settings.base_url, settings.api_key or "local-sandbox")
     from primer_nb.client import AsyncPrimerClient, PrimerClient
 
     cls = AsyncPrimerClient if asynchronous else PrimerClient
-    client = cls(
-        settings.api_key, environment=settings.environment, base_url=settings.base_url,
-        allow_production=settings.allow_production, **options,
-    )  # fmt: skip
-    if embedded:
+    if sandbox is not None:
+        client = cls(sandbox=sandbox, **options)
+    else:
+        client = cls(
+            settings.api_key, environment=settings.environment, base_url=settings.base_url,
+            allow_production=settings.allow_production, **options,
+        )  # fmt: skip
+    if settings.environment == "local" and settings.base_url is None:
         where = f"the local sandbox at {client.base_url} (offline; set PRIMER_API_KEY for Primer's sandbox)"
     elif settings.environment == "local":
         where = f"a local sandbox at {client.base_url}"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from primer_nb.errors import PrimerConfigError
+from primer_nb.api.errors import PrimerConfigError
 
 __all__ = [
     "RunResult",
@@ -165,8 +165,8 @@ def _sandbox_for_kernel(parameters: Mapping[str, Any], wanted: bool | None) -> I
     if not (_uses_embedded_sandbox(parameters) if wanted is None else wanted):
         yield
         return
-    from primer_nb.connection import deterministic_requested
-    from primer_nb.sandbox.process import SandboxProcess
+    from primer_nb.config.settings import deterministic_requested
+    from primer_nb.sandbox.serving.process import SandboxProcess
 
     sandbox = SandboxProcess(deterministic=deterministic_requested()).start(wait=False)
     try:
@@ -180,11 +180,10 @@ def _sandbox_for_kernel(parameters: Mapping[str, Any], wanted: bool | None) -> I
 
 def _uses_embedded_sandbox(parameters: Mapping[str, Any]) -> bool:
     """Whether ``connect()`` in the kernel would start the embedded sandbox (the runner's best guess)."""
-    from primer_nb.config import resolve_settings
-    from primer_nb.sandbox.process import ENV_URL
+    from primer_nb.config.settings import ENV_SANDBOX_URL, resolve_settings
 
     environment = parameters.get("environment")
-    if os.environ.get(ENV_URL) or environment not in (None, "", "local"):
+    if os.environ.get(ENV_SANDBOX_URL) or environment not in (None, "", "local"):
         return False
     try:
         settings = resolve_settings(environment=environment or None)

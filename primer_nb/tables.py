@@ -1,6 +1,6 @@
 """pandas views of sessions: warnings, expirations, line items and PATCH diffs.
 
-Every function takes whatever holds sessions: :class:`~primer_nb.models.ClientSession`
+Every function takes whatever holds sessions: :class:`~primer_nb.api.session.ClientSession`
 objects, raw response dicts, or a client (its ledger, ``client.sessions()``),
 and returns a plain :class:`pandas.DataFrame` for code. :func:`style` turns any
 of them into a coloured :class:`pandas.io.formats.style.Styler` for notebooks.
@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from primer_nb import money
-from primer_nb.masking import mask_token
-from primer_nb.models import ClientSession, SessionWarning, parse_expiration
+from primer_nb.api import money
+from primer_nb.api.checkout_warnings import fix_hint, parse_warning_text
+from primer_nb.api.masking import mask_token
+from primer_nb.api.session import ClientSession, SessionWarning
+from primer_nb.api.timestamps import parse_expiration
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -45,45 +46,6 @@ WARNING_COLUMNS = ["order_id", "client_token", "payment_method", "code", "field"
 EXPIRATION_COLUMNS = ["order_id", "client_token", "expires_at", "time_left", "status"]
 LINE_ITEM_COLUMNS = ["kind", "item_id", "description", "unit_amount", "quantity", "discount", "tax", "total"]
 DIFF_COLUMNS = ["path", "kind", "old", "new"]
-
-# Field names of older guides (and the seed example) mapped to the v2.4 request field.
-_LEGACY_FIELDS = {"customerDetails.countryCode": "order.countryCode"}
-_LEGACY_PREFIXES = {"customerDetails.": "customer.", "orderDetails.": "order."}
-_FIELD_ADVICE = {
-    "order.countryCode": "two-letter ISO 3166-1 code of the order's country, e.g. 'GB'",
-    "currencyCode": "ISO 4217 code, e.g. 'GBP'",
-    "order.lineItems": "at least one line item with an amount in minor units",
-    "customer.emailAddress": "the buyer's email address",
-    "customer.billingAddress": "the buyer's billing address (addressLine1, city, postalCode, countryCode)",
-    "customer.shippingAddress": "the delivery address",
-    "order.shipping": "the shipping amount and method",
-    "order.lineItems[].taxCode": "a tax code on every line item",
-    "amount": "line items (the amount is derived) or a top-level amount",
-    "orderId": "your reference for the order",
-    "metadata.paypal_client_metadata_id": "PayPal's client metadata id (needed to vault PayPal)",
-}
-# Warnings whose text names no field: what each feature is known to need.
-_TYPE_ADVICE = {
-    "TAXJAR": "order.lineItems[].taxCode, order.shipping and customer.shippingAddress",
-    "THREE_DS": "customer.emailAddress and customer.billingAddress",
-}
-_PAYMENT_METHOD_NAMES = re.compile(r"^(?P<name>[A-Za-z0-9 ]+?) (?:is missing|requires|needs)")
-
-
-def fix_hint(field: str | None, warning_type: str | None = None) -> str:
-    """Say which v2.4 request field to set to clear a warning about ``field``."""
-    if field:
-        target = _LEGACY_FIELDS.get(field, field)
-        for old, new in _LEGACY_PREFIXES.items():
-            if target.startswith(old):
-                target = new + target[len(old) :]
-        advice = _FIELD_ADVICE.get(target)
-        renamed = f" ('{field}' in older guides)" if target != field else ""
-        return f"set {target}{renamed}" + (f": {advice}" if advice else "")
-    if warning_type in _TYPE_ADVICE:
-        return f"set {_TYPE_ADVICE[warning_type]}"
-    return "see the message; Primer's docs for this payment method list what it needs"
-
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -120,10 +82,7 @@ def _tag(frame: pd.DataFrame, kind: str, **attrs: Any) -> pd.DataFrame:
 
 
 def _payment_method(warning: SessionWarning) -> str | None:
-    if warning.type:
-        return warning.type
-    match = _PAYMENT_METHOD_NAMES.match(warning.message)
-    return match["name"].upper().replace(" ", "_") if match else None
+    return warning.type or parse_warning_text(warning.message)[0]
 
 
 def warnings_frame(sessions: Any) -> pd.DataFrame:

@@ -11,7 +11,14 @@ from datetime import timedelta
 import pytest
 
 import primer_nb
-from primer_nb import AsyncPrimerClient, Ledger, PrimerClient, PrimerPreflightWarning, SessionError
+from primer_nb import (
+    AsyncPrimerClient,
+    Ledger,
+    PrimerClient,
+    PrimerConfigError,
+    PrimerPreflightWarning,
+    SessionError,
+)
 from primer_nb.client import RetryPolicy
 
 BASKET = {
@@ -100,7 +107,7 @@ def test_ledger_records_creates_and_updates(client, kit_home):
     assert stat.S_IMODE(ledger_file.stat().st_mode) == 0o600
     (row,) = Ledger(ledger_file).rows()
     assert row["order_id"] == "renamed" and row["environment"] == "local" and row["currency"] == "GBP"
-    assert client._settings.api_key not in str(row)
+    assert client._api_key not in str(row)
     (session,) = client.sessions()
     assert session.order_id == "renamed"
     assert session.expires_at == created.expires_at
@@ -133,7 +140,7 @@ def test_connect_uses_the_local_sandbox_when_asked_even_with_a_key(monkeypatch, 
     client = primer_nb.connect()
     assert client.environment == "local"
     assert "sk_real_key_that_must_not_travel" not in repr(client)
-    assert client._settings.api_key != "sk_real_key_that_must_not_travel"
+    assert client._api_key != "sk_real_key_that_must_not_travel"
     assert "local sandbox" in capsys.readouterr().out
 
 
@@ -145,7 +152,16 @@ def test_connect_to_primers_sandbox_with_a_key(monkeypatch, capsys):
     assert "Primer's sandbox API" in out and "****9999" in out and "sk_sandbox_key_9999" not in out
 
 
-def test_plain_client_without_configuration_uses_the_shared_sandbox():
-    client = PrimerClient()
-    assert client.environment == "local"
-    assert client.base_url.startswith("http://127.0.0.1:")
+def test_a_client_starts_nothing_and_says_to_use_connect(monkeypatch):
+    import subprocess
+    import threading
+
+    started: list[object] = []
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: started.append(a))
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    with pytest.raises(PrimerConfigError, match=r"connect\(\)"):
+        PrimerClient()
+    client = PrimerClient("k", base_url="http://127.0.0.1:9")
+    assert client.environment == "local" and client.sandbox is None
+    assert client._ledger is None, "the ledger opens on first use, not at construction"
+    assert not started

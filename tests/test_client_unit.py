@@ -26,9 +26,10 @@ from primer_nb import (
     ServerError,
     SessionError,
 )
-from primer_nb.client import RetryPolicy, _PoolSet
+from primer_nb.client import RetryPolicy
+from primer_nb.client.aio import _PoolSet
 from primer_nb.config import resolve_settings
-from primer_nb.tls import shared_tls_context, tls_context_for
+from primer_nb.config.tls import shared_tls_context, tls_context_for
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE4OTM0NTYwMDAsImFjY2Vzc1Rva2VuIjoiYSJ9.c2lnbmF0dXJl"
 TOKEN_EXPIRY = datetime(2030, 1, 1, tzinfo=UTC)  # the exp claim above
@@ -255,7 +256,7 @@ def test_retry_policy_backoff_and_retry_after():
 
 def test_retry_after_header_is_honoured(monkeypatch):
     slept: list[float] = []
-    monkeypatch.setattr("primer_nb.client.time.sleep", slept.append)
+    monkeypatch.setattr("primer_nb.client.sync.time.sleep", slept.append)
     handler, _ = counting(
         httpx.Response(429, json=envelope("TooManyRequests"), headers={"Retry-After": "3"}),
         httpx.Response(200, json={"orderId": "o"}),

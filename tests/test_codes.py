@@ -1,6 +1,6 @@
 """The code lists stay in step with Primer's spec."""
 
-from primer_nb.codes import COUNTRY_CODES, CURRENCY_CODES
+from primer_nb.api.codes import COUNTRY_CODES, CURRENCY_CODES
 
 
 def test_currency_codes_match_the_spec(spec):

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from primer_nb import models
-from primer_nb.errors import PrimerValidationError
-from primer_nb.models import ClientSession, ClientSessionRequest, ClientSessionUpdate, SessionWarning
-from primer_nb.validation import json_path, parse_request, parse_update
+from primer_nb.api import envelope
+from primer_nb.api import session as models
+from primer_nb.api.errors import PrimerValidationError
+from primer_nb.api.session import ClientSession, ClientSessionRequest, ClientSessionUpdate, SessionWarning
+from primer_nb.api.validation import json_path, parse_request, parse_update
 
 REQUEST_SCHEMAS: dict[str, type[BaseModel]] = {
     "ClientSessionAPIRequest": ClientSessionRequest,
@@ -261,7 +262,7 @@ def test_api_error_envelope_parses_the_spec_example(spec):
     example = spec["paths"]["/client-session"]["post"]["responses"]["422"]["content"]["application/json"][
         "example"
     ]
-    error = models.ApiError.model_validate(example)
+    error = envelope.ApiError.model_validate(example)
     assert error.error.error_id == "RequestValidationError"
     assert error.error.validation_errors[0]["errors"][0]["path"] == "$.customerId"
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from primer_nb import money
-from primer_nb.codes import CURRENCY_CODES
-from primer_nb.money import MoneyError, derived_amount, format_minor, from_minor, line_total, to_minor
+from primer_nb.api import money
+from primer_nb.api.codes import CURRENCY_CODES
+from primer_nb.api.money import MoneyError, derived_amount, format_minor, from_minor, line_total, to_minor
 
 
 def test_exponents_agree_with_the_iso4217_package():
@@ -103,7 +103,7 @@ def test_session_amount_override_wins():
 
 
 def test_models_use_the_same_rule():
-    from primer_nb.models import Order
+    from primer_nb.api.session import Order
 
     order = Order.model_validate(
         {

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from primer_nb import notebooks as nbrun
-from primer_nb.errors import PrimerConfigError
+from primer_nb.api.errors import PrimerConfigError
 
 from .conftest import ROOT
 

@@ -9,8 +9,8 @@ import socket
 import pytest
 import uvloop
 
-from primer_nb.sandbox import accept
-from primer_nb.sandbox.accept import BurstAcceptor, accepts_one_per_iteration
+from primer_nb.sandbox.serving import accept
+from primer_nb.sandbox.serving.accept import BurstAcceptor, accepts_one_per_iteration
 
 CLIENTS = 16
 

@@ -19,8 +19,8 @@ import pytest
 
 import primer_nb
 from primer_nb import PrimerClient, PrimerPreflightWarning
+from primer_nb.api.errors import PrimerConnectionError, RateLimitError
 from primer_nb.connection import shared_sandbox, stop_shared_sandbox
-from primer_nb.errors import RateLimitError
 from primer_nb.sandbox import LocalSandbox, SandboxHandle, SandboxProcess
 
 BASKET = {
@@ -200,18 +200,26 @@ def test_connect_starts_a_child_process_of_its_own():
     assert not sandbox.running
 
 
-def test_client_sandbox_for_a_sandbox_given_by_url(process):
-    client = PrimerClient(process.api_key, environment="local", base_url=process.base_url)
+def test_connect_drives_a_sandbox_given_by_url(process, monkeypatch):
+    monkeypatch.setenv("PRIMER_BASE_URL", process.base_url)
+    client = primer_nb.connect(process.api_key, quiet=True)
     handle = client.sandbox
-    assert isinstance(handle, SandboxHandle)
+    assert isinstance(handle, SandboxHandle) and handle.base_url == process.base_url
     handle.clock.advance(3600)
     assert abs(handle.clock.now() - process.clock.now()) < timedelta(seconds=5)
     client.close()
+    handle.close()
+
+
+def test_a_client_reports_the_sandbox_it_was_given_and_none_otherwise(process):
+    with PrimerClient(sandbox=process) as client:
+        assert client.sandbox is process
+        assert client.base_url == process.base_url and client.environment == "local"
     assert PrimerClient("sk_x_1234", environment="sandbox").sandbox is None
 
 
 def test_a_handle_on_nothing_says_so():
     handle = SandboxHandle("http://127.0.0.1:9", "key")
     assert not handle.running
-    with pytest.raises(RuntimeError, match="could not reach"):
+    with pytest.raises(PrimerConnectionError, match="could not reach"):
         handle.clock.now()

@@ -12,9 +12,10 @@ import httpx
 import jwt
 import pytest
 
-from primer_nb.models import DEFAULT_CARD_NETWORKS, ApiError
+from primer_nb.api.envelope import ApiError
+from primer_nb.api.session import DEFAULT_CARD_NETWORKS
 from primer_nb.sandbox import LocalSandbox
-from primer_nb.sandbox.profile import DashboardProfile
+from primer_nb.sandbox.core.profile import DashboardProfile
 
 BASKET = {
     "orderId": "order-1",
@@ -197,7 +198,7 @@ def test_string_warnings_from_a_profile_file(tmp_path):
 def test_json_profile_and_bad_profiles(tmp_path):
     good = tmp_path / "p.json"
     good.write_text(json.dumps({"methods": {"KLARNA": True}}))
-    from primer_nb.sandbox.profile import load_profile
+    from primer_nb.sandbox.core.profile import load_profile
 
     assert load_profile(good) == DashboardProfile(("KLARNA",), "object")
     bad = tmp_path / "bad.toml"
@@ -519,7 +520,7 @@ def test_200_concurrent_creates(sandbox):
 
 
 def test_hosts_beyond_loopback_warn():
-    from primer_nb.sandbox.endpoint import warn_if_exposed
+    from primer_nb.sandbox.serving.endpoint import warn_if_exposed
 
     with pytest.warns(UserWarning, match="reachable from other machines"):
         assert warn_if_exposed("0.0.0.0")  # noqa: S104 - only judged, never bound

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from primer_nb.models import DEFAULT_CARD_NETWORKS
+from primer_nb.api.patching import apply_patch, strip_empty
+from primer_nb.api.responses import session_body
+from primer_nb.api.session import DEFAULT_CARD_NETWORKS
 from primer_nb.sandbox import build_service
-from primer_nb.sandbox.rules import apply_patch, session_body, strip_empty
-from primer_nb.sandbox.tokens import TOKEN_LIFETIME, InvalidToken, TokenIssuer
+from primer_nb.sandbox.core.tokens import TOKEN_LIFETIME, InvalidToken, TokenIssuer
 
 MERGED = {"customer", "order", "paymentMethod"}
 

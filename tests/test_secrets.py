@@ -58,7 +58,12 @@ def test_the_canary_key_never_appears(everything_logged, capsys, monkeypatch):
         client = PrimerClient(
             canary, base_url=sandbox.base_url, retry=RetryPolicy(max_retries=1, base=0, cap=0)
         )
-        produced += [repr(client), str(client), repr(sandbox), repr(client._settings)]
+        produced += [
+            repr(client),
+            str(client),
+            repr(sandbox),
+            repr(resolve_settings(canary, base_url=sandbox.base_url)),
+        ]
 
         created = client.create_client_session({"orderId": "c-1", "currencyCode": "GBP", "amount": 10})
         got = client.get_client_session(created.client_token)
@@ -117,7 +122,7 @@ def test_the_canary_key_never_appears(everything_logged, capsys, monkeypatch):
         resolve_settings(environment="production")
     produced += describe(caught.value)
     remote = primer_nb.connect(transport=httpx.MockTransport(lambda r: httpx.Response(500, text=canary[:6])))
-    produced += [repr(remote), repr(remote._settings)]
+    produced += [repr(remote), repr(resolve_settings())]
 
     out = capsys.readouterr()
     everything = "\n".join([*produced, *everything_logged, out.out, out.err])

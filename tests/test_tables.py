@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from primer_nb import tables
-from primer_nb.models import ClientSession
+from primer_nb.api.session import ClientSession
 
 matplotlib.use("Agg")
 

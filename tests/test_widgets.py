@@ -212,7 +212,7 @@ def test_builder_shows_api_and_validation_errors_inline(builder, sandbox):
 
 
 def test_builder_routes_field_errors_beside_their_fields(builder):
-    from primer_nb.errors import FieldError, PrimerValidationError
+    from primer_nb.api.errors import FieldError, PrimerValidationError
 
     builder._show_failure(PrimerValidationError([
         FieldError("$.order.lineItems[1].amount", "too big"),

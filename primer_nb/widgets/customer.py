@@ -8,9 +8,9 @@ import ipywidgets as widgets
 import traitlets
 from pydantic import ValidationError
 
-from primer_nb.codes import COUNTRY_CODES
-from primer_nb.models import Customer
-from primer_nb.validation import field_errors
+from primer_nb.api.codes import COUNTRY_CODES
+from primer_nb.api.session import Customer
+from primer_nb.api.validation import field_errors
 from primer_nb.widgets._common import ErrorText, Looks, QuietValue, labelled
 
 __all__ = ["CustomerForm"]

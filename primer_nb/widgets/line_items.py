@@ -9,9 +9,9 @@ import ipywidgets as widgets
 import traitlets
 from pydantic import ValidationError
 
-from primer_nb import money
-from primer_nb.models import LineItem
-from primer_nb.validation import field_errors
+from primer_nb.api import money
+from primer_nb.api.session import LineItem
+from primer_nb.api.validation import field_errors
 from primer_nb.widgets._common import ErrorText, Looks, QuietValue
 
 __all__ = ["LineItemsForm"]

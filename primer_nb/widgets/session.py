@@ -11,12 +11,12 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from primer_nb import money
-from primer_nb.codes import COUNTRY_CODES, CURRENCY_CODES
-from primer_nb.errors import FieldError, PrimerAPIError, PrimerError, PrimerValidationError
-from primer_nb.models import ClientSession, ClientSessionRequest
-from primer_nb.patching import patch_body
-from primer_nb.validation import parse_request
+from primer_nb.api import money
+from primer_nb.api.codes import COUNTRY_CODES, CURRENCY_CODES
+from primer_nb.api.errors import FieldError, PrimerAPIError, PrimerError, PrimerValidationError
+from primer_nb.api.patching import patch_body
+from primer_nb.api.session import ClientSession, ClientSessionRequest
+from primer_nb.api.validation import parse_request
 from primer_nb.widgets._common import ErrorText, Looks, labelled, safe_callback
 from primer_nb.widgets.customer import CustomerForm
 from primer_nb.widgets.line_items import LineItemsForm

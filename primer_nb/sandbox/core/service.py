@@ -1,7 +1,7 @@
 """The Client Session API as the sandbox serves it, free of any web framework.
 
 :class:`SandboxService` takes raw request parts (headers, body bytes) and
-returns a :class:`~primer_nb.sandbox.envelope.Reply`. ``app.py`` only adapts
+returns a :class:`~primer_nb.sandbox.core.replies.Reply`. The serving layer only adapts
 it to FastAPI, so every rule here is testable without HTTP.
 """
 
@@ -11,24 +11,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from primer_nb.errors import FieldError, PrimerValidationError
-from primer_nb.masking import mask_token
-from primer_nb.models import ClientSessionRequest, ClientSessionUpdate
-from primer_nb.money import session_amount
-from primer_nb.sandbox.clock import SandboxClock
-from primer_nb.sandbox.envelope import IdSource, Reply, error_reply
-from primer_nb.sandbox.faults import Fault, FaultInjector
-from primer_nb.sandbox.profile import DashboardProfile, load_profile
-from primer_nb.sandbox.rules import apply_patch, create_body, expiration_text, session_body, strip_empty
-from primer_nb.sandbox.store import SessionStore, StoredSession
-from primer_nb.sandbox.tokens import InvalidToken, TokenIssuer
-from primer_nb.validation import parse_request, parse_request_json, parse_update_json
+from primer_nb.api.checkout_warnings import DEFAULT_PROFILE, DashboardProfile
+from primer_nb.api.envelope import FieldError, validation_group
+from primer_nb.api.errors import PrimerValidationError
+from primer_nb.api.masking import mask_token
+from primer_nb.api.money import session_amount
+from primer_nb.api.patching import apply_patch, strip_empty
+from primer_nb.api.protocol import API_KEY_HEADER, API_VERSION, API_VERSION_HEADER
+from primer_nb.api.responses import create_body, session_body
+from primer_nb.api.session import ClientSessionRequest, ClientSessionUpdate
+from primer_nb.api.timestamps import expiration_text
+from primer_nb.api.validation import parse_request, parse_request_json, parse_update_json
+from primer_nb.sandbox.core.clock import SandboxClock
+from primer_nb.sandbox.core.faults import Fault, FaultInjector
+from primer_nb.sandbox.core.replies import IdSource, Reply, error_reply
+from primer_nb.sandbox.core.store import SessionStore, StoredSession
+from primer_nb.sandbox.core.tokens import InvalidToken, TokenIssuer
 
-__all__ = ["API_VERSION", "MAX_BODY_BYTES", "SandboxService"]
+__all__ = ["MAX_BODY_BYTES", "SandboxService"]
 
 _Body = TypeVar("_Body", ClientSessionRequest, ClientSessionUpdate)
 
-API_VERSION = "2.4"
 MAX_BODY_BYTES = 1024 * 1024
 
 _TOKEN_PROBLEMS = {
@@ -45,7 +48,7 @@ class SandboxService:
     store: SessionStore = field(default_factory=SessionStore)
     clock: SandboxClock = field(default_factory=SandboxClock)
     faults: FaultInjector = field(default_factory=FaultInjector)
-    profile: DashboardProfile = field(default_factory=load_profile)
+    profile: DashboardProfile = DEFAULT_PROFILE
     api_key: str | None = None
     ids: IdSource = field(default_factory=IdSource)
     lenient_version: bool = False
@@ -63,7 +66,7 @@ class SandboxService:
         if not key:
             return error_reply(
                 self.ids, 401, "Unauthorized", "No API key was sent with the request.",
-                "Send your API key in the X-Api-Key header.",
+                f"Send your API key in the {API_KEY_HEADER} header.",
             )  # fmt: skip
         if self.api_key is not None and key != self.api_key:
             return error_reply(
@@ -80,10 +83,10 @@ class SandboxService:
         problem = "is missing" if version is None else f"is {version!r}"
         return error_reply(
             self.ids, 422, "RequestValidationError",
-            f"The X-Api-Version header {problem}; this sandbox implements version {API_VERSION} only.",
-            f"Send the header X-Api-Version: {API_VERSION}.",
-            validation_errors=[{"model": "Headers", "errors": [
-                {"path": "$.headers['X-Api-Version']", "description": f"must be '{API_VERSION}'"}]}],
+            f"The {API_VERSION_HEADER} header {problem}; this sandbox implements version {API_VERSION} only.",
+            f"Send the header {API_VERSION_HEADER}: {API_VERSION}.",
+            validation_errors=[validation_group("Headers", [
+                FieldError(f"$.headers['{API_VERSION_HEADER}']", f"must be '{API_VERSION}'")])],
         )  # fmt: skip
 
     def fault_reply(self, fault: Fault) -> Reply:
@@ -129,7 +132,7 @@ class SandboxService:
         try:
             return parse(body)
         except PrimerValidationError as exc:
-            return self._invalid(exc.errors, exc.model)
+            return self.invalid(exc.errors, exc.model)
 
     def too_large(self) -> Reply:
         """413 for a body over the size limit."""
@@ -139,7 +142,8 @@ class SandboxService:
             "Send less data: large catalogues belong in your own systems, not the session.",
         )  # fmt: skip
 
-    def _invalid(self, errors: list[FieldError], model: str) -> Reply:
+    def invalid(self, errors: list[FieldError], model: str) -> Reply:
+        """400 ``MetadataContainsEmptyKey`` or 422 ``RequestValidationError`` listing ``errors``."""
         if any(error.code == "metadata_empty_key" for error in errors):
             return error_reply(
                 self.ids, 400, "MetadataContainsEmptyKey", "Metadata field contains an empty string key.",
@@ -150,8 +154,7 @@ class SandboxService:
             self.ids, 422, "RequestValidationError",
             "The request did not pass validation; validationErrors lists each field at fault.",
             f"Fix {first.path}: {first.description}",
-            validation_errors=[{"model": model, "errors": [
-                {"path": e.path, "description": e.description} for e in errors]}],
+            validation_errors=[validation_group(model, errors)],
         )  # fmt: skip
 
     def _token_error(self, reason: str) -> Reply:
@@ -187,7 +190,7 @@ class SandboxService:
     def retrieve(self, token: str | None) -> Reply:
         """``GET /client-session?clientToken=…``."""
         if not token:
-            return self._invalid(
+            return self.invalid(
                 [FieldError("$.query.clientToken", "the clientToken query parameter is required", "missing")],
                 "Query",
             )
@@ -208,7 +211,7 @@ class SandboxService:
         try:
             parse_request(state)  # the merged whole must still be a valid session
         except PrimerValidationError as exc:
-            return self._invalid(exc.errors, "ClientSessionUpdateAPIRequest")
+            return self.invalid(exc.errors, "ClientSessionUpdateAPIRequest")
         self.store.update(stored.id, state, self.clock.now())
         return Reply(200, session_body(state))
 

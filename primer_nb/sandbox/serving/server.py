@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
-import re
 import signal
 import socket
 import sys
@@ -18,62 +16,31 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from primer_nb.masking import mask_key, mask_token
-from primer_nb.sandbox.accept import BurstAcceptor, accepts_one_per_iteration
-from primer_nb.sandbox.clock import DETERMINISTIC_START, SandboxClock
-from primer_nb.sandbox.endpoint import LOOPBACK, bind, new_api_key, url_of
-from primer_nb.sandbox.envelope import IdSource
-from primer_nb.sandbox.faults import FaultInjector
-from primer_nb.sandbox.profile import DashboardProfile, load_profile
-from primer_nb.sandbox.service import SandboxService
-from primer_nb.sandbox.store import SessionStore
+from primer_nb.api.checkout_warnings import DashboardProfile
+from primer_nb.api.errors import SandboxStartError
+from primer_nb.api.masking import mask_key, mask_tokens_in_url
+from primer_nb.config.settings import home
+from primer_nb.sandbox.core.build import build_service
+from primer_nb.sandbox.core.clock import SandboxClock
+from primer_nb.sandbox.core.faults import FaultInjector
+from primer_nb.sandbox.core.service import SandboxService
+from primer_nb.sandbox.serving.accept import BurstAcceptor, accepts_one_per_iteration
+from primer_nb.sandbox.serving.endpoint import LOOPBACK, bind, new_api_key, url_of
 
 __all__ = [
     "DEFAULT_PORT",
     "LocalSandbox",
-    "build_service",
     "default_db_path",
     "run_sandbox",
     "serve",
 ]
 
 DEFAULT_PORT = 8787
-DETERMINISTIC_SEED = 20250106
-# A fixed secret makes a deterministic sandbox's tokens identical run after run.
-DETERMINISTIC_SECRET = "primer-nb-deterministic-sandbox-signing-secret"  # noqa: S105 - not a credential
 
 
 def default_db_path() -> Path:
     """Where ``primer-nb sandbox`` keeps sessions: ``$PRIMER_NB_HOME/sandbox.sqlite3``."""
-    home = Path(os.environ.get("PRIMER_NB_HOME") or Path.home() / ".primer-nb")
-    return home / "sandbox.sqlite3"
-
-
-def build_service(
-    *,
-    api_key: str | None = None,
-    db: str | Path | None = None,
-    profile: str | Path | DashboardProfile | None = None,
-    deterministic: bool = False,
-    lenient_version: bool = False,
-) -> SandboxService:
-    """Assemble a :class:`SandboxService` from the user-facing options."""
-    if not isinstance(profile, DashboardProfile):
-        profile = load_profile(profile)
-    seed = DETERMINISTIC_SEED if deterministic else None
-    return SandboxService(
-        store=SessionStore(db if db is not None else ":memory:"),
-        clock=SandboxClock(DETERMINISTIC_START, frozen=True) if deterministic else SandboxClock(),
-        faults=FaultInjector(),
-        profile=profile,
-        api_key=api_key,
-        ids=IdSource(seed),
-        lenient_version=lenient_version,
-        secret=DETERMINISTIC_SECRET if deterministic else None,
-    )
-
-
-_TOKEN_IN_QUERY = re.compile(r"(clientToken=)([^&\s]+)")
+    return home() / "sandbox.sqlite3"
 
 
 class _MaskTokensInAccessLog(logging.Filter):
@@ -81,7 +48,7 @@ class _MaskTokensInAccessLog(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
-            path = _TOKEN_IN_QUERY.sub(lambda m: m.group(1) + str(mask_token(m.group(2))), record.args[2])
+            path = mask_tokens_in_url(record.args[2])
             record.args = (*record.args[:2], path, *record.args[3:])
         return True
 
@@ -89,7 +56,7 @@ class _MaskTokensInAccessLog(logging.Filter):
 def _server(service: SandboxService, *, quiet: bool) -> Any:
     import uvicorn
 
-    from primer_nb.sandbox.app import create_app
+    from primer_nb.sandbox.serving.app import create_app
 
     class ForegroundServer(uvicorn.Server):
         """Stops gracefully on SIGINT/SIGTERM and then exits 0 instead of re-raising the signal."""
@@ -215,7 +182,7 @@ class LocalSandbox:
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("the local sandbox did not start; see the log above")
+                raise SandboxStartError("the local sandbox did not start; see the log above")
             time.sleep(0.005)
         return self
 

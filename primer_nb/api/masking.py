@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["mask_key", "mask_token"]
+import re
+
+__all__ = ["mask_key", "mask_token", "mask_tokens_in_url"]
+
+_TOKEN_IN_URL = re.compile(r"(clientToken=)([^&\s\"'#]+)")
 
 
 def mask_token(token: str | None, *, keep: int = 6) -> str | None:
@@ -23,3 +27,8 @@ def mask_key(key: str | None) -> str:
     if not key:
         return "<none>"
     return "****" + (key[-4:] if len(key) >= 16 else "")
+
+
+def mask_tokens_in_url(url: str) -> str:
+    """Mask every ``clientToken=…`` query value in a URL or request line (GET carries the token there)."""
+    return _TOKEN_IN_URL.sub(lambda m: m.group(1) + str(mask_token(m.group(2))), url)

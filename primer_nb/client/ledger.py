@@ -4,7 +4,7 @@ Primer's API cannot list sessions, so the kit remembers them: one SQLite row
 per client token in ``$PRIMER_NB_HOME/ledger.sqlite3`` (file mode 0600), with
 the environment, order id, amount, currency, warnings, expiry, timestamps and
 the last body received. ``PrimerClient.sessions()`` reads it back as
-:class:`~primer_nb.models.ClientSession` objects for the tables. The API key
+:class:`~primer_nb.api.session.ClientSession` objects for the tables. The API key
 is never stored.
 """
 
@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from primer_nb.config import home
-from primer_nb.models import ClientSession
+from primer_nb.api.session import ClientSession
+from primer_nb.config.settings import home
 
 __all__ = ["Ledger"]
 

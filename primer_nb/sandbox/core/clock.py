@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from primer_nb.api.timestamps import as_utc
+
 __all__ = ["DETERMINISTIC_START", "SandboxClock"]
 
 DETERMINISTIC_START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -31,7 +33,7 @@ class SandboxClock:
         self._lock = threading.Lock()
         self._frozen = frozen
         self._offset = timedelta(0)
-        self._fixed = _aware(start) if start is not None else datetime.now(UTC)
+        self._fixed = as_utc(start) if start is not None else datetime.now(UTC)
         if not frozen and start is not None:
             self._offset = self._fixed - datetime.now(UTC)
 
@@ -47,7 +49,7 @@ class SandboxClock:
 
     def set(self, when: datetime) -> datetime:
         """Make the clock read ``when`` (naive datetimes are taken as UTC); return it."""
-        when = _aware(when)
+        when = as_utc(when)
         with self._lock:
             if self._frozen:
                 self._fixed = when
@@ -69,7 +71,3 @@ class SandboxClock:
     def __repr__(self) -> str:
         mode = "frozen" if self._frozen else "running"
         return f"SandboxClock({self.now().isoformat()}, {mode})"
-
-
-def _aware(when: datetime) -> datetime:
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from primer_nb.codes import CURRENCY_CODES
+from primer_nb.api.codes import CURRENCY_CODES
 
 __all__ = [
     "MoneyError",
@@ -158,7 +158,7 @@ def line_total(item: Mapping[str, Any] | Any) -> int:
     """Return one line item's total: ``amount × quantity − discountAmount + taxAmount``.
 
     Discount and tax apply to the whole line, not per unit (as Primer's spec
-    says). ``item`` is a wire dict in camelCase or a :class:`~primer_nb.models.LineItem`.
+    says). ``item`` is a wire dict in camelCase or a :class:`~primer_nb.api.session.LineItem`.
     """
     if not isinstance(item, Mapping):
         item = item.model_dump(by_alias=True)

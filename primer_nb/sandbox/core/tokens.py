@@ -44,9 +44,8 @@ _HEADER = base64url_encode(json.dumps({"alg": "HS256", "typ": "JWT"}, separators
 class TokenIssuer:
     """Signs and verifies client tokens with one secret.
 
-    Signing uses PyJWT's HS256 algorithm with the key prepared once: ``jwt.encode``
-    re-checks the key on every call (that it is no PEM, SSH or DER key), which
-    was a tenth of the sandbox's time per create. The tokens are byte-for-byte
+    Signing uses PyJWT's HS256 algorithm with the key prepared once, because
+    ``jwt.encode`` re-checks the key on every call. The tokens are byte-for-byte
     what ``jwt.encode`` gives; verifying goes through ``jwt.decode``.
     """
 

@@ -7,13 +7,20 @@
     ├── PrimerConfigError            missing or contradictory configuration
     ├── PrimerConnectionError        the request never got an HTTP answer
     │   └── PrimerTimeoutError       ... because it ran out of time
+    ├── SandboxStartError            a local sandbox could not be started
     └── PrimerAPIError               Primer (or the local sandbox) answered with an error
         ├── AuthenticationError      401: missing or wrong API key
         ├── ForbiddenError           403: the key lacks a scope
+        ├── NotFoundError            404: no such resource (or route)
         ├── SessionError             400 ClientSessionValidationError: unknown/expired token
-        ├── InvalidRequestError      400/422: the body broke a rule
+        ├── InvalidRequestError      400/413/415/422: the request broke a rule
+        ├── IdempotencyError         409 (or 400 ...IdempotencyKeyAlreadyExists): key already used
+        ├── VersionGoneError         410: the API version is past its end of life
         ├── RateLimitError           429: slow down (see ``retry_after``)
         └── ServerError              5xx: Primer's side failed or timed out
+
+:data:`STATUS_ERRORS` maps each status Primer documents to its class;
+:func:`error_from_response` applies it, refined by ``errorId``.
 
 No message, ``repr`` or attribute of these errors ever holds the API key.
 """
@@ -21,14 +28,18 @@ No message, ``repr`` or attribute of these errors ever holds the API key.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from typing import Any
 
+from primer_nb.api.envelope import FieldError, field_errors_of, parse_envelope
+
 __all__ = [
+    "STATUS_ERRORS",
     "AuthenticationError",
     "FieldError",
     "ForbiddenError",
+    "IdempotencyError",
     "InvalidRequestError",
+    "NotFoundError",
     "PrimerAPIError",
     "PrimerConfigError",
     "PrimerConnectionError",
@@ -36,27 +47,17 @@ __all__ = [
     "PrimerTimeoutError",
     "PrimerValidationError",
     "RateLimitError",
+    "SandboxStartError",
     "ServerError",
     "SessionError",
+    "VersionGoneError",
+    "error_class",
     "error_from_response",
 ]
 
 
 class PrimerError(Exception):
     """Base class of every error primer-nb raises."""
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One problem with one field, named by its JSON path (``$.order.lineItems[0].amount``)."""
-
-    path: str
-    description: str
-    code: str = ""
-    """A machine-readable reason (the pydantic error type), e.g. ``metadata_empty_key``."""
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.description}"
 
 
 class PrimerValidationError(PrimerError, ValueError):
@@ -85,6 +86,10 @@ class PrimerConnectionError(PrimerError):
 
 class PrimerTimeoutError(PrimerConnectionError):
     """The request timed out before an HTTP response arrived."""
+
+
+class SandboxStartError(PrimerError, RuntimeError):
+    """A local sandbox (thread or child process) could not be started."""
 
 
 class PrimerAPIError(PrimerError):
@@ -119,15 +124,7 @@ class PrimerAPIError(PrimerError):
     @property
     def field_errors(self) -> list[FieldError]:
         """Every ``validationErrors[].errors[]`` entry as a :class:`FieldError`."""
-        found: list[FieldError] = []
-        for group in self.validation_errors:
-            if isinstance(group, dict):
-                for item in group.get("errors") or []:
-                    if isinstance(item, dict):
-                        found.append(FieldError(str(item.get("path", "$")), str(item.get("description", ""))))
-            elif isinstance(group, str):
-                found.append(FieldError("$", group))
-        return found
+        return field_errors_of(self.validation_errors)
 
     def _message(self) -> str:
         head = f"{self.status_code} {self.error_id or 'HTTP error'}"
@@ -182,12 +179,54 @@ class InvalidRequestError(PrimerAPIError):
     """400/422: the request body broke a rule of the API (see ``field_errors``)."""
 
 
+class NotFoundError(PrimerAPIError):
+    """404: the resource (a payment, a route) does not exist."""
+
+
+class IdempotencyError(PrimerAPIError):
+    """409, or 400 ``...IdempotencyKeyAlreadyExists``: the idempotency key was already used."""
+
+
+class VersionGoneError(PrimerAPIError):
+    """410: the ``X-Api-Version`` sent is past its end of life; send a supported version."""
+
+
 class RateLimitError(PrimerAPIError):
     """429: too many requests; wait ``retry_after`` seconds."""
 
 
 class ServerError(PrimerAPIError):
     """5xx: the server failed or timed out; retrying may help."""
+
+
+STATUS_ERRORS: dict[int, type[PrimerAPIError]] = {
+    400: InvalidRequestError,
+    401: AuthenticationError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: IdempotencyError,
+    410: VersionGoneError,
+    413: InvalidRequestError,
+    415: InvalidRequestError,
+    422: InvalidRequestError,
+    429: RateLimitError,
+    500: ServerError,
+    502: ServerError,
+    503: ServerError,
+    504: ServerError,
+}
+"""The class for each HTTP status Primer documents (other 5xx are :class:`ServerError` too)."""
+
+
+def error_class(status_code: int, error_id: str | None) -> type[PrimerAPIError]:
+    """The exception class for an error answer: by ``errorId`` where it says more, else by status."""
+    if error_id == "ClientSessionValidationError":
+        return SessionError
+    if error_id and error_id.endswith("IdempotencyKeyAlreadyExists"):
+        return IdempotencyError
+    if status_code >= 500:
+        return ServerError
+    return STATUS_ERRORS.get(status_code, PrimerAPIError)
 
 
 def error_from_response(
@@ -204,14 +243,14 @@ def error_from_response(
     one; anything else (a proxy's HTML page, an empty body) still gives a
     readable error that shows the start of what came back.
     """
-    envelope = payload.get("error") if isinstance(payload, dict) else None
-    if isinstance(envelope, dict):
+    envelope = parse_envelope(payload)
+    if envelope is not None:
         fields: dict[str, Any] = {
-            "error_id": envelope.get("errorId"),
-            "description": envelope.get("description"),
-            "recovery_suggestion": envelope.get("recoverySuggestion"),
-            "diagnostics_id": envelope.get("diagnosticsId"),
-            "validation_errors": envelope.get("validationErrors"),
+            "error_id": envelope.error_id,
+            "description": envelope.description,
+            "recovery_suggestion": envelope.recovery_suggestion,
+            "diagnostics_id": envelope.diagnostics_id,
+            "validation_errors": envelope.validation_errors,
         }
     else:
         snippet = str(payload or "").strip().replace("\n", " ")[:200]
@@ -221,19 +260,5 @@ def error_from_response(
             + (f": {snippet!r}" if snippet else "."),
             "recovery_suggestion": "Check the base URL and any proxy between you and the API.",
         }
-    cls: type[PrimerAPIError]
-    if status_code == 401:
-        cls = AuthenticationError
-    elif status_code == 403:
-        cls = ForbiddenError
-    elif status_code == 429:
-        cls = RateLimitError
-    elif status_code >= 500:
-        cls = ServerError
-    elif fields.get("error_id") == "ClientSessionValidationError":
-        cls = SessionError
-    elif status_code in (400, 409, 413, 415, 422):
-        cls = InvalidRequestError
-    else:
-        cls = PrimerAPIError
+    cls = error_class(status_code, fields["error_id"])
     return cls(status_code, method=method, url=url, body=payload, retry_after=retry_after, **fields)

@@ -11,24 +11,21 @@ Response models (:class:`ClientSession` and the ``Session*`` parts) accept
 unknown keys, so a field Primer adds tomorrow never breaks a notebook.
 
 For validation that reports Primer-style JSON paths (``$.order.lineItems[0].amount``)
-use :func:`primer_nb.validation.parse_request` and friends.
+use :func:`primer_nb.api.validation.parse_request` and friends.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainValidator,
     PrivateAttr,
     StrictBool,
     StringConstraints,
@@ -37,18 +34,39 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from primer_nb import money
-from primer_nb.codes import COUNTRY_CODES, CURRENCY_CODES
-from primer_nb.masking import mask_token
+from primer_nb.api import money
+from primer_nb.api.checkout_warnings import MISSING_DATA, parse_warning_text
+from primer_nb.api.curl import curl_command
+from primer_nb.api.fields import (
+    DEFAULT_CARD_NETWORKS,
+    ApplePayIntervalUnit,
+    AuthorizationType,
+    CardNetwork,
+    CountryCode,
+    CurrencyCode,
+    Email,
+    FirstPaymentReason,
+    Metadata,
+    Money,
+    OptionalText255,
+    PaymentType,
+    ProductType,
+    Quantity,
+    RequestModel,
+    ResponseModel,
+    SurchargeNetwork,
+    Text255,
+    Text1024,
+)
+from primer_nb.api.masking import mask_token
+from primer_nb.api.protocol import CLIENT_SESSION_PATH
+from primer_nb.api.timestamps import expiration_text, parse_expiration
 
 __all__ = [
     "DEFAULT_CARD_NETWORKS",
     "Address",
-    "ApiError",
-    "ApiErrorBody",
     "ApplePayOption",
     "CardNetworkOption",
     "CardOption",
@@ -71,215 +89,12 @@ __all__ = [
     "SessionWarning",
     "Shipping",
     "Surcharge",
-    "parse_expiration",
 ]
-
-INT64_MAX = 2**63 - 1
-
-# --------------------------------------------------------------------------- field types
-
-
-def _whole_number(value: Any) -> Any:
-    # JSON Schema "integer": a float such as 49.99 (or even 49.0), a numeric
-    # string or a bool is a caller bug in a payments body, not a value to coerce.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise PydanticCustomError(
-            "minor_units",
-            "must be a whole number of minor units (4999 for 49.99 in GBP), got {input}; "
-            "convert with primer_nb.money.to_minor('49.99', currency)",
-            {"input": repr(value)},
-        )
-    return value
-
-
-def _currency_code(value: str) -> str:
-    if value not in CURRENCY_CODES:
-        hint = f" (upper case: '{value.upper()}')" if value.upper() in CURRENCY_CODES else ""
-        raise PydanticCustomError(
-            "currency_code",
-            "'{value}' is not an ISO 4217 currency code{hint}; use a code such as 'GBP', 'EUR' or 'JPY'",
-            {"value": value, "hint": hint},
-        )
-    return value
-
-
-def _country_code(value: str) -> str:
-    if value not in COUNTRY_CODES:
-        hint = f" (upper case: '{value.upper()}')" if value.upper() in COUNTRY_CODES else ""
-        raise PydanticCustomError(
-            "country_code",
-            "'{value}' is not an ISO 3166-1 alpha-2 country code{hint}; use two letters such as 'GB' or 'FR'",
-            {"value": value, "hint": hint},
-        )
-    return value
-
-
-# Plain ASCII addresses (almost all of them) are checked by this pattern; anything
-# else, internationalised addresses included, goes to email-validator, which is
-# thorough but costs ~100 µs a call. tests/test_models.py checks that whatever
-# the pattern accepts, email-validator accepts too.
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_PLAIN_EMAIL = re.compile(rf"^(?=[^@]{{1,64}}@){_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}$")
-
-
-def _is_plain_email(value: str) -> bool:
-    if len(value) > 254 or not _PLAIN_EMAIL.match(value):
-        return False
-    from email_validator import SPECIAL_USE_DOMAIN_NAMES
-
-    domain = value.rsplit("@", 1)[1].lower()
-    return not any(domain == s or domain.endswith("." + s) for s in SPECIAL_USE_DOMAIN_NAMES)
-
-
-def _email(value: str) -> str:
-    if _is_plain_email(value):
-        return value
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        validate_email(value, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise PydanticCustomError(
-            "email", "'{value}' is not a valid email address: {reason}", {"value": value, "reason": str(exc)}
-        ) from None
-    return value  # keep what the caller wrote; Primer stores it as sent
-
-
-def _metadata_value(value: Any) -> str | int:
-    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    raise PydanticCustomError(
-        "metadata_value",
-        "metadata values must be strings or integers, got {kind} {input}; "
-        'send it as a string (e.g. "true", "4.5") or an integer',
-        {"kind": type(value).__name__, "input": repr(value)},
-    )
-
-
-def _metadata_keys(value: dict[str, Any]) -> dict[str, Any]:
-    if any(key == "" for key in value):
-        raise PydanticCustomError(
-            "metadata_empty_key",
-            "metadata contains an empty key; remove it or give it a non-empty name",
-        )
-    return value
-
-
-Money = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=INT64_MAX)]
-"""A non-negative int64 amount in the currency's minor units."""
-Quantity = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=INT64_MAX)]
-Text255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-OptionalText255 = Annotated[str, StringConstraints(max_length=255)]
-Text1024 = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-CurrencyCode = Annotated[str, AfterValidator(_currency_code)]
-CountryCode = Annotated[str, AfterValidator(_country_code)]
-Email = Annotated[str, AfterValidator(_email)]
-MetadataValue = Annotated[str | int, PlainValidator(_metadata_value)]
-Metadata = Annotated[dict[str, MetadataValue], AfterValidator(_metadata_keys)]
-
-ProductType = Literal["PHYSICAL", "DIGITAL"]
-PaymentType = Literal["FIRST_PAYMENT", "ECOMMERCE", "SUBSCRIPTION", "UNSCHEDULED"]
-AuthorizationType = Literal["FINAL", "ESTIMATED"]
-FirstPaymentReason = Literal["CardOnFile", "Recurring", "Unscheduled"]
-CardNetwork = Literal[
-    "AMEX",
-    "DANKORT",
-    "DINERS_CLUB",
-    "DISCOVER",
-    "EFTPOS",
-    "ENROUTE",
-    "ELO",
-    "HIPER",
-    "INTERAC",
-    "JCB",
-    "MAESTRO",
-    "MASTERCARD",
-    "MIR",
-    "PRIVATE_LABEL",
-    "UNIONPAY",
-    "VISA",
-    "CARTES_BANCAIRES",
-    "OTHER",
-]
-# The spec's closed PAYMENT_CARD.networks map lacks EFTPOS although CardNetworkEnum has it.
-SurchargeNetwork = Literal[
-    "AMEX",
-    "CARTES_BANCAIRES",
-    "DANKORT",
-    "DINERS_CLUB",
-    "DISCOVER",
-    "ENROUTE",
-    "ELO",
-    "HIPER",
-    "INTERAC",
-    "JCB",
-    "MAESTRO",
-    "MASTERCARD",
-    "MIR",
-    "PRIVATE_LABEL",
-    "UNIONPAY",
-    "VISA",
-    "OTHER",
-]
-ApplePayIntervalUnit = Literal["minute", "hour", "day", "month", "year"]
-
-DEFAULT_CARD_NETWORKS: tuple[str, ...] = (
-    "VISA",
-    "MASTERCARD",
-    "AMEX",
-    "MAESTRO",
-    "UNIONPAY",
-    "CARTES_BANCAIRES",
-    "DANKORT",
-    "DINERS_CLUB",
-    "DISCOVER",
-    "EFTPOS",
-    "ENROUTE",
-    "ELO",
-    "HIPER",
-    "INTERAC",
-    "JCB",
-    "MIR",
-    "OTHER",
-)
-"""What the API reports for ``paymentMethod.orderedAllowedCardNetworks`` when none was sent."""
-
-
-class _RequestModel(BaseModel):
-    """Strict base: camelCase aliases, unknown keys refused."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        extra="forbid",
-    )
-
-    def to_wire(self) -> dict[str, Any]:
-        """Return the JSON body for Primer: camelCase, only the fields that were set.
-
-        Explicit ``None`` values stay in (as JSON ``null``), because a PATCH
-        uses ``null`` to clear a field.
-        """
-        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
-
-
-class _ResponseModel(BaseModel):
-    """Tolerant base for what the API returns: unknown keys are kept, not refused."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        extra="allow",
-    )
-
 
 # --------------------------------------------------------------------------- customer
 
 
-class Address(_RequestModel):
+class Address(RequestModel):
     """A billing or shipping address (``OptionalAddressAPISchema``)."""
 
     first_name: Text255 | None = None
@@ -292,7 +107,7 @@ class Address(_RequestModel):
     postal_code: Text255 | None = None
 
 
-class Customer(_RequestModel):
+class Customer(RequestModel):
     """The customer's details (``CheckoutCustomerDetailsAPISchema``)."""
 
     email_address: Email | None = None
@@ -308,7 +123,7 @@ class Customer(_RequestModel):
 # --------------------------------------------------------------------------- order
 
 
-class ProductData(_RequestModel):
+class ProductData(RequestModel):
     """Details of the product behind a line item."""
 
     sku: Text255 | None = None
@@ -321,7 +136,7 @@ class ProductData(_RequestModel):
     page_url: Text1024 | None = None
 
 
-class LineItem(_RequestModel):
+class LineItem(RequestModel):
     """One line of the order. Its total is ``amount × quantity − discountAmount + taxAmount``."""
 
     item_id: Text255 | None = None
@@ -348,14 +163,14 @@ class LineItem(_RequestModel):
         return self
 
     def total(self) -> int:
-        """This line's total in minor units (the one rule in :mod:`primer_nb.money`)."""
+        """This line's total in minor units (the one rule in :mod:`primer_nb.api.money`)."""
         return money.line_total(
             {"amount": self.amount, "quantity": self.quantity,
              "discountAmount": self.discount_amount, "taxAmount": self.tax_amount}
         )  # fmt: skip
 
 
-class Fee(_RequestModel):
+class Fee(RequestModel):
     """A fee charged on the order (a ``SURCHARGE``, a currency conversion fee...)."""
 
     amount: Money
@@ -363,7 +178,7 @@ class Fee(_RequestModel):
     description: Text255 | None = None
 
 
-class Shipping(_RequestModel):
+class Shipping(RequestModel):
     """The shipping charged on the order."""
 
     amount: Money | None = None
@@ -372,7 +187,7 @@ class Shipping(_RequestModel):
     method_description: str | None = None
 
 
-class Order(_RequestModel):
+class Order(RequestModel):
     """The order: line items, fees, shipping and countries (``OrderDetailsAPISchema``)."""
 
     line_items: list[LineItem] | None = None
@@ -389,26 +204,26 @@ class Order(_RequestModel):
 # --------------------------------------------------------------------------- payment method
 
 
-class Surcharge(_RequestModel):
+class Surcharge(RequestModel):
     """A surcharge for one payment method or card network, in minor units."""
 
     amount: Money | None = None
 
 
-class CardNetworkOption(_RequestModel):
+class CardNetworkOption(RequestModel):
     """Options for one card network."""
 
     surcharge: Surcharge | None = None
 
 
-class CardOption(_RequestModel):
+class CardOption(RequestModel):
     """``paymentMethod.options.PAYMENT_CARD``."""
 
     networks: dict[SurchargeNetwork, CardNetworkOption] | None = None
     capture_vaulted_card_cvv: StrictBool | None = None
 
 
-class _ApplePayBilling(_RequestModel):
+class _ApplePayBilling(RequestModel):
     label: Text1024
     amount: Money | None = None
 
@@ -438,7 +253,7 @@ class ApplePayAutomaticReloadBilling(_ApplePayBilling):
     automatic_reload_threshold_amount: Money
 
 
-class _ApplePayRequest(_RequestModel):
+class _ApplePayRequest(RequestModel):
     payment_description: Text1024 | None = None
     billing_agreement: Text1024 | None = None
     management_url: Text1024
@@ -465,7 +280,7 @@ class ApplePayAutomaticReloadRequest(_ApplePayRequest):
     automatic_reload_billing: ApplePayAutomaticReloadBilling
 
 
-class ApplePayOption(_RequestModel):
+class ApplePayOption(RequestModel):
     """``paymentMethod.options.APPLE_PAY``."""
 
     merchant_name: Text1024 | None = None
@@ -474,7 +289,7 @@ class ApplePayOption(_RequestModel):
     automatic_reload_request: ApplePayAutomaticReloadRequest | None = None
 
 
-class MethodOption(_RequestModel):
+class MethodOption(RequestModel):
     """Options of any other payment method type (``GOOGLE_PAY``, ``KLARNA``...)."""
 
     surcharge: Surcharge
@@ -482,7 +297,7 @@ class MethodOption(_RequestModel):
     merchant_name: str | None = None
 
 
-class MethodOptions(_RequestModel):
+class MethodOptions(RequestModel):
     """``paymentMethod.options``: a map keyed by payment method type."""
 
     model_config = ConfigDict(extra="allow")
@@ -492,7 +307,7 @@ class MethodOptions(_RequestModel):
     apple_pay: ApplePayOption | None = Field(None, alias="APPLE_PAY")
 
 
-class PaymentMethodOptions(_RequestModel):
+class PaymentMethodOptions(RequestModel):
     """``paymentMethod``: vaulting, descriptor, payment type and per-method options."""
 
     vault_on_success: StrictBool | None = None
@@ -536,7 +351,7 @@ class PaymentMethodUpdate(PaymentMethodOptions):
 # --------------------------------------------------------------------------- requests
 
 
-class _SessionFields(_RequestModel):
+class _SessionFields(RequestModel):
     order_id: Text255 | None = None
     currency_code: CurrencyCode | None = None
     amount: Money | None = None
@@ -582,25 +397,6 @@ class ClientSessionUpdate(_SessionFields):
 
 # --------------------------------------------------------------------------- responses
 
-_WARNING_TEXT = re.compile(r"^(?P<method>.+?) (?:is missing|requires|needs) '(?P<field>[^']+)'")
-_METHOD_NAMES = {
-    "apple pay": "APPLE_PAY",
-    "google pay": "GOOGLE_PAY",
-    "paypal": "PAYPAL",
-    "klarna": "KLARNA",
-    "3ds": "THREE_DS",
-    "3d secure": "THREE_DS",
-    "taxjar": "TAXJAR",
-    "ideal": "ADYEN_IDEAL",
-    "payment creation": "PAYMENT",
-    "payments": "PAYMENT",
-}
-
-
-def _method_type(name: str) -> str:
-    key = name.strip().lower()
-    return _METHOD_NAMES.get(key, re.sub(r"[^A-Z0-9]+", "_", name.strip().upper()).strip("_"))
-
 
 class SessionWarning(BaseModel):
     """One warning from a create response, in either published form.
@@ -626,22 +422,22 @@ class SessionWarning(BaseModel):
         if isinstance(data, SessionWarning):
             return data.model_dump()
         if isinstance(data, str):
-            match = _WARNING_TEXT.match(data)
+            kind, field = parse_warning_text(data)
             return {
-                "type": _method_type(match["method"]) if match else None,
-                "code": "MISSING_DATA" if match else None,
+                "type": kind,
+                "code": MISSING_DATA if field else None,
                 "message": data,
-                "field": match["field"] if match else None,
+                "field": field,
                 "original": data,
             }
         if isinstance(data, dict) and "original" not in data:
             message = str(data.get("message") or "")
-            match = _WARNING_TEXT.match(message)
+            kind, field = parse_warning_text(message)
             return {
-                "type": data.get("type"),
+                "type": data.get("type") or kind,
                 "code": data.get("code"),
                 "message": message,
-                "field": match["field"] if match else None,
+                "field": field,
                 "original": dict(data),
             }
         return data
@@ -663,37 +459,26 @@ def _warning_list(value: Any) -> Any:
     return value
 
 
-def parse_expiration(value: Any) -> datetime | None:
-    """Read an expiry as Primer writes it (naive UTC, or with ``Z``) into an aware UTC datetime."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if not isinstance(value, datetime):
-        raise ValueError(f"not a date-time: {value!r}")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class SessionLineItem(LineItem, _ResponseModel):
+class SessionLineItem(LineItem, ResponseModel):
     """A line item as the API returns it (unknown keys kept)."""
 
     model_config = ConfigDict(extra="allow")
 
 
-class SessionOrder(Order, _ResponseModel):
+class SessionOrder(Order, ResponseModel):
     """The order as the API returns it (unknown keys kept)."""
 
     model_config = ConfigDict(extra="allow")
     line_items: list[SessionLineItem] | None = None  # type: ignore[assignment]
 
 
-class SessionCustomer(Customer, _ResponseModel):
+class SessionCustomer(Customer, ResponseModel):
     """The customer as the API returns it (unknown keys kept)."""
 
     model_config = ConfigDict(extra="allow")
 
 
-class SessionPaymentMethod(_ResponseModel):
+class SessionPaymentMethod(ResponseModel):
     """``paymentMethod`` as the API returns it; ``options`` is kept as sent."""
 
     vault_on_success: bool | None = None
@@ -707,7 +492,7 @@ class SessionPaymentMethod(_ResponseModel):
     first_payment_reason: str | None = None
 
 
-class ClientSession(_ResponseModel):
+class ClientSession(ResponseModel):
     """A client session as the API returns it from create, retrieve or update.
 
     Only create returns ``clientToken``, its expiry and ``warnings``; the
@@ -746,10 +531,7 @@ class ClientSession(_ResponseModel):
 
     @field_serializer("client_token_expiration_date")
     def _naive_utc(self, value: datetime | None) -> str | None:
-        # As the API writes it: UTC, no offset, microseconds.
-        if value is None:
-            return None
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+        return None if value is None else expiration_text(value)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -801,23 +583,12 @@ class ClientSession(_ResponseModel):
 
         The key is read from ``$PRIMER_API_KEY`` at run time; it is never written out.
         """
-        import shlex
-
         if not self.client_token or not self._base_url:
             raise ValueError("this session has no client token or server; get it from a client first")
-        url = f"{self._base_url.rstrip('/')}/client-session"
-        lines = ['-H "X-Api-Key: $PRIMER_API_KEY"', "-H 'X-Api-Version: 2.4'"]
+        url = f"{self._base_url.rstrip('/')}{CLIENT_SESSION_PATH}"
         if changes is None:
-            from urllib.parse import urlencode
-
-            head = f"curl -X GET {shlex.quote(url + '?' + urlencode({'clientToken': self.client_token}))}"
-        else:
-            import json
-
-            body = {"clientToken": self.client_token, **changes}
-            head = f"curl -X PATCH {shlex.quote(url)}"
-            lines += ["-H 'Content-Type: application/json'", f"-d {shlex.quote(json.dumps(body))}"]
-        return " \\\n  ".join([head, *lines])
+            return curl_command("GET", url, query={"clientToken": self.client_token})
+        return curl_command("PATCH", url, body={"clientToken": self.client_token, **changes})
 
     @property
     def masked_token(self) -> str | None:
@@ -832,22 +603,3 @@ class ClientSession(_ResponseModel):
     def derived_amount(self) -> int | None:
         """The amount derived from the order, whatever the top-level ``amount`` says."""
         return self.order.derived_amount() if self.order else None
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class ApiErrorBody(_ResponseModel):
-    """The ``error`` object of Primer's error envelope."""
-
-    error_id: str
-    description: str
-    recovery_suggestion: str | None = None
-    diagnostics_id: str | None = None
-    validation_errors: list[Any] | None = None
-
-
-class ApiError(_ResponseModel):
-    """Primer's error envelope: ``{"error": {"errorId", "description", ...}}``."""
-
-    error: ApiErrorBody

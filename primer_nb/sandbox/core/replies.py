@@ -1,4 +1,4 @@
-"""Replies in Primer's error envelope, and the ids that go in them."""
+"""Replies before any web framework sees them, and the ids that go in them."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from primer_nb.api.envelope import error_envelope
+
 __all__ = ["IdSource", "Reply", "error_reply"]
 
 
 @dataclass
 class Reply:
-    """An HTTP reply before any web framework sees it."""
+    """An HTTP reply: status, JSON body, extra headers."""
 
     status: int
     body: Any
@@ -49,13 +51,6 @@ def error_reply(
     validation_errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Reply:
-    """Build an error reply in Primer's envelope with a fresh ``diagnosticsId``."""
-    error: dict[str, Any] = {
-        "errorId": error_id,
-        "description": description,
-        "diagnosticsId": ids.diagnostics_id(),
-        "recoverySuggestion": recovery,
-    }
-    if validation_errors is not None:
-        error["validationErrors"] = validation_errors
-    return Reply(status, {"error": error}, headers or {})
+    """An error reply in Primer's envelope with a fresh ``diagnosticsId``."""
+    body = error_envelope(error_id, description, ids.diagnostics_id(), recovery, validation_errors)
+    return Reply(status, body, headers or {})

@@ -1,4 +1,4 @@
-"""The child side of :class:`~primer_nb.sandbox.process.SandboxProcess` (not a user command).
+"""The child side of :class:`~primer_nb.sandbox.serving.process.SandboxProcess` (not a user command).
 
 Reads one JSON line of options from stdin (the listening socket's descriptor,
 the key, the database, the profile, deterministic mode), serves on that socket,
@@ -15,7 +15,8 @@ import socket
 import sys
 import threading
 
-from primer_nb.sandbox.server import build_service, serve
+from primer_nb.sandbox.core.build import build_service
+from primer_nb.sandbox.serving.server import serve
 
 
 def _stop_when_parent_goes() -> None:

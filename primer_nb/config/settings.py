@@ -10,26 +10,36 @@ Sources, strongest first: arguments, the process environment, a ``.env`` file
 ``PRIMER_BASE_URL``         another base URL (a ``primer-nb sandbox`` server, a proxy)
 ``PRIMER_ALLOW_PRODUCTION`` ``1`` to allow the production API at all
 ``PRIMER_NB_HOME``          where the kit keeps its files (default ``~/.primer-nb``)
+``PRIMER_NB_DETERMINISTIC`` ``1``: a local sandbox this kit starts is deterministic
+``PRIMER_NB_SANDBOX_URL``   a running local sandbox for ``connect()`` to use (and its ``_KEY``)
 ==========================  =========================================
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from primer_nb.errors import PrimerConfigError
-from primer_nb.masking import mask_key
+from primer_nb.api.errors import PrimerConfigError
+from primer_nb.api.masking import mask_key
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ENVIRONMENTS",
+    "ENV_SANDBOX_KEY",
+    "ENV_SANDBOX_URL",
     "Environment",
     "Settings",
+    "deterministic_requested",
+    "environment_for_url",
     "home",
+    "is_loopback_url",
+    "is_truthy",
     "resolve_settings",
 ]
 
@@ -42,7 +52,22 @@ ENVIRONMENTS: dict[str, str | None] = {
 DEFAULT_TIMEOUT = 30.0
 """Seconds; below Primer's 90 s server-side limit, so a hung call fails on our side first."""
 
+ENV_SANDBOX_URL = "PRIMER_NB_SANDBOX_URL"
+"""Names a running local sandbox for ``connect()`` to use (a notebook runner sets it for its kernels)."""
+ENV_SANDBOX_KEY = "PRIMER_NB_SANDBOX_KEY"
+"""That sandbox's key; also ``primer-nb sandbox``'s default ``--api-key``."""
+
 _TRUE = {"1", "true", "yes", "on"}
+
+
+def is_truthy(value: str | None) -> bool:
+    """Whether an environment value means yes (``1``, ``true``, ``yes``, ``on``; any case)."""
+    return (value or "").strip().lower() in _TRUE
+
+
+def deterministic_requested(env: Mapping[str, str] | None = None) -> bool:
+    """Whether ``$PRIMER_NB_DETERMINISTIC`` asks for a deterministic local sandbox."""
+    return is_truthy((os.environ if env is None else env).get("PRIMER_NB_DETERMINISTIC"))
 
 
 def home() -> Path:
@@ -75,11 +100,24 @@ def _dotenv_values() -> dict[str, str]:
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
-def _is_loopback(url: str) -> bool:
-    from urllib.parse import urlsplit
-
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` points at this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
     host = urlsplit(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def environment_for_url(url: str) -> Environment | None:
+    """The environment a base URL belongs to: Primer's two hosts, a loopback server, or unknown."""
+    stripped = url.rstrip("/")
+    for name, known in ENVIRONMENTS.items():
+        if known is not None and stripped == known:
+            return name  # type: ignore[return-value]
+    return "local" if is_loopback_url(url) else None
 
 
 def resolve_settings(
@@ -103,7 +141,7 @@ def resolve_settings(
 
     key = api_key or sources.get("PRIMER_API_KEY") or None
     url_given = base_url or sources.get("PRIMER_BASE_URL")
-    implied = "local" if not key or (url_given and _is_loopback(url_given)) else "sandbox"
+    implied = "local" if not key or (url_given and is_loopback_url(url_given)) else "sandbox"
     chosen = (environment or sources.get("PRIMER_ENVIRONMENT") or implied).lower()
     if chosen not in ENVIRONMENTS:
         raise PrimerConfigError(f"PRIMER_ENVIRONMENT is {chosen!r}; use one of: {', '.join(ENVIRONMENTS)}.")
@@ -111,7 +149,7 @@ def resolve_settings(
     allowed = (
         allow_production
         if allow_production is not None
-        else sources.get("PRIMER_ALLOW_PRODUCTION", "").strip().lower() in _TRUE
+        else is_truthy(sources.get("PRIMER_ALLOW_PRODUCTION"))
     )
     if chosen == "local":
         # A configured PRIMER_API_KEY is Primer's, never sent to a local sandbox;

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import warnings
 
-from primer_nb import money
-from primer_nb.models import ClientSessionRequest
+from primer_nb.api import money
+from primer_nb.api.checkout_warnings import DEFAULT_PROFILE, DashboardProfile
+from primer_nb.api.session import ClientSessionRequest
 
 __all__ = ["PrimerPreflightWarning", "preflight_messages", "warn_preflight"]
 
@@ -19,10 +20,10 @@ class PrimerPreflightWarning(UserWarning):
     """A create body that Primer accepts but that is probably not what was meant."""
 
 
-def preflight_messages(request: ClientSessionRequest) -> list[str]:
+def preflight_messages(
+    request: ClientSessionRequest, profile: DashboardProfile = DEFAULT_PROFILE
+) -> list[str]:
     """Every pre-flight finding for a create body, as sentences that say what to do."""
-    from primer_nb.sandbox.profile import default_profile
-
     found: list[str] = []
     derived = request.derived_amount()
     currency = request.currency_code
@@ -46,7 +47,7 @@ def preflight_messages(request: ClientSessionRequest) -> list[str]:
             f"is {total * unit}. Convert with primer_nb.to_minor()."
         )
     state = request.to_wire()
-    missing = default_profile().warnings(state)
+    missing = profile.warnings(state)
     if missing:
         messages = [w if isinstance(w, str) else w["message"] for w in missing]
         found.append(

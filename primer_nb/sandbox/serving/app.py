@@ -21,9 +21,9 @@ from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from primer_nb.__about__ import __version__
-from primer_nb.sandbox.envelope import Reply, error_reply
-from primer_nb.sandbox.service import MAX_BODY_BYTES, SandboxService
-from primer_nb.validation import field_errors
+from primer_nb.api.validation import field_errors
+from primer_nb.sandbox.core.replies import Reply, error_reply
+from primer_nb.sandbox.core.service import MAX_BODY_BYTES, SandboxService
 
 __all__ = ["create_app"]
 
@@ -138,13 +138,7 @@ def create_app(service: SandboxService) -> FastAPI:
         try:
             return model.model_validate_json(await request.body() or b"{}")
         except ValidationError as exc:
-            errors = field_errors(exc)
-            return error_reply(
-                ids, 422, "RequestValidationError", "The admin request did not pass validation.",
-                f"Fix {errors[0].path}: {errors[0].description}",
-                validation_errors=[{"model": model.__name__, "errors": [
-                    {"path": e.path, "description": e.description} for e in errors]}],
-            )  # fmt: skip
+            return service.invalid(field_errors(exc), model.__name__)
 
     def admin(handler: Any) -> Any:
         async def route(request: Request) -> Response:

@@ -3,7 +3,7 @@
 Primer names a bad field by a JSON path (``$.order.lineItems[0].amount``);
 pydantic names it by a tuple of keys. :func:`json_path` turns one into the
 other and :func:`field_errors` turns a pydantic ``ValidationError`` into
-:class:`~primer_nb.errors.FieldError` items that say what is wrong and how to
+:class:`~primer_nb.api.errors.FieldError` items that say what is wrong and how to
 fix it. The client, the widgets and the local sandbox all go through here, so
 a body is judged by one set of rules everywhere.
 """
@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from primer_nb.errors import FieldError, PrimerValidationError
-from primer_nb.models import ClientSessionRequest, ClientSessionUpdate
+from primer_nb.api.errors import FieldError, PrimerValidationError
+from primer_nb.api.session import ClientSessionRequest, ClientSessionUpdate
 
 __all__ = [
     "field_errors",
@@ -31,7 +31,7 @@ __all__ = [
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # What to do about the common pydantic error types; custom errors raised by
-# primer_nb.models already say how to fix themselves.
+# primer_nb.api.session already say how to fix themselves.
 _FIXES = {
     "extra_forbidden": "this field is not part of the v2.4 schema; remove it or check the "
     "spelling (fields are camelCase, e.g. lineItems)",

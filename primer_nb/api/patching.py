@@ -1,0 +1,90 @@
+"""The PATCH rules of ``PATCH /client-session``, both ways.
+
+:func:`apply_patch` is what the API does with a PATCH body (behaviour
+reference §5): scalars and ``metadata`` are replaced; ``customer``, ``order``
+and ``paymentMethod`` (:data:`MERGED_OBJECTS`) are merged one level deep, their
+own children (addresses, ``shipping``, every array) replaced whole; ``null``
+deletes at any level. :func:`patch_body` is its inverse: the smallest PATCH
+that turns one session into another. ``paymentMethod.options``
+(:data:`NOT_PATCHABLE`) cannot be patched, so the inverse leaves it out.
+
+Sessions are camelCase wire dicts; Primer leaves empty values out of its
+answers, which :func:`strip_empty` reproduces.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["MERGED_OBJECTS", "NOT_PATCHABLE", "apply_patch", "patch_body", "strip_empty"]
+
+MERGED_OBJECTS = frozenset({"customer", "order", "paymentMethod"})
+"""Top-level objects a PATCH merges one level deep; everything else is replaced whole."""
+
+NOT_PATCHABLE = frozenset({("paymentMethod", "options")})
+"""(object, child) pairs a PATCH may not change."""
+
+
+def strip_empty(value: Any) -> Any:
+    """Drop ``None``, empty objects and empty arrays at every depth (Primer leaves them out).
+
+    Items of an array are cleaned but never dropped, so positions keep their meaning.
+    """
+    if isinstance(value, dict):
+        cleaned = {}
+        for key, item in value.items():
+            if isinstance(item, dict | list):
+                item = strip_empty(item)
+                if not item:
+                    continue
+            elif item is None:
+                continue
+            cleaned[key] = item
+        return cleaned
+    if isinstance(value, list):
+        return [strip_empty(item) if isinstance(item, dict | list) else item for item in value]
+    return value
+
+
+def apply_patch(state: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the session state after a PATCH with ``changes``, without touching ``state``."""
+    result = copy.deepcopy(dict(state))
+    for key, value in changes.items():
+        if value is None:
+            result.pop(key, None)
+        elif key in MERGED_OBJECTS and isinstance(value, dict):
+            merged = dict(result.get(key) or {})
+            for child, child_value in value.items():
+                if child_value is None:
+                    merged.pop(child, None)
+                else:
+                    merged[child] = strip_empty(copy.deepcopy(child_value))
+            result[key] = merged
+        else:
+            result[key] = strip_empty(copy.deepcopy(value))
+    return strip_empty(result)
+
+
+def patch_body(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The changes (camelCase, ``None`` to clear) that make ``before`` into ``after``."""
+    changes: dict[str, Any] = {}
+    for key in [*before, *(k for k in after if k not in before)]:
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if new is None:
+            changes[key] = None
+        elif key in MERGED_OBJECTS and isinstance(new, Mapping):
+            previous: Mapping[str, Any] = old if isinstance(old, Mapping) else {}
+            child = {
+                name: new.get(name)
+                for name in [*previous, *(n for n in new if n not in previous)]
+                if previous.get(name) != new.get(name) and (key, name) not in NOT_PATCHABLE
+            }
+            if child:
+                changes[key] = child
+        else:
+            changes[key] = new
+    return changes

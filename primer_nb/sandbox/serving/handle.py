@@ -1,0 +1,186 @@
+"""Handles on a running sandbox: its clock, faults and state through the admin API.
+
+:class:`SandboxHandle` drives any running sandbox (a ``primer-nb sandbox``
+server, or one a notebook runner started for its kernel) through its
+``/_sandbox/`` routes: ``clock.now()``, ``clock.set()``, ``clock.advance()``,
+``faults.set()``, ``faults.clear()``. Failures raise the kit's own errors:
+:class:`~primer_nb.api.errors.PrimerConnectionError` when it cannot be
+reached, a :class:`~primer_nb.api.errors.PrimerAPIError` when it refuses.
+This module imports neither FastAPI nor the sandbox's service.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from primer_nb.api.errors import PrimerConnectionError, PrimerError, error_from_response
+from primer_nb.api.masking import mask_key
+from primer_nb.api.protocol import API_KEY_HEADER, API_VERSION, API_VERSION_HEADER
+from primer_nb.api.timestamps import as_utc
+from primer_nb.config.settings import ENV_SANDBOX_KEY, ENV_SANDBOX_URL
+from primer_nb.sandbox.core.faults import FaultSettings
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["RemoteClock", "RemoteFaults", "SandboxHandle", "from_environment"]
+
+
+class _Admin:
+    """Calls to a sandbox's ``/_sandbox/`` routes; errors are the kit's own (:class:`PrimerError`)."""
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        import httpx  # imported here so that starting a sandbox does not wait for it
+
+        from primer_nb.config.tls import tls_context_for
+
+        self._client: httpx.Client = httpx.Client(
+            base_url=base_url, headers={API_KEY_HEADER: api_key, API_VERSION_HEADER: API_VERSION},
+            timeout=30, verify=tls_context_for(base_url),
+        )  # fmt: skip
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """Send one admin request; return its JSON or raise the matching :class:`PrimerError`."""
+        import httpx
+
+        try:
+            response = self._client.request(method, path, json=body)
+        except httpx.TransportError as exc:
+            raise PrimerConnectionError(
+                f"could not reach the sandbox at {self._client.base_url}: {type(exc).__name__}"
+            ) from None
+        try:
+            payload: Any = response.json()
+        except ValueError:
+            payload = response.text
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, payload, method=method, url=path)
+        return payload
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class RemoteClock:
+    """A sandbox's clock, read and moved through ``/_sandbox/clock``; same methods as ``SandboxClock``."""
+
+    def __init__(self, admin: _Admin) -> None:
+        self._admin = admin
+
+    def now(self) -> datetime:
+        """The sandbox's current time, aware UTC."""
+        return _instant(self._admin.call("GET", "/_sandbox/clock")["now"])
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the clock only moves when told to (a deterministic sandbox)."""
+        return bool(self._admin.call("GET", "/_sandbox/clock")["frozen"])
+
+    def set(self, when: datetime) -> datetime:
+        """Make the clock read ``when`` (naive datetimes are taken as UTC); return it."""
+        when = as_utc(when)
+        return _instant(self._admin.call("POST", "/_sandbox/clock", {"now": when.isoformat()})["now"])
+
+    def advance(self, delta: timedelta | float | int) -> datetime:
+        """Move the clock forward (or back, if negative) by seconds or a timedelta; return now."""
+        seconds = delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+        return _instant(self._admin.call("POST", "/_sandbox/clock", {"advanceSeconds": seconds})["now"])
+
+    def __repr__(self) -> str:
+        return "RemoteClock(/_sandbox/clock)"
+
+
+class RemoteFaults:
+    """A sandbox's fault injection, through ``/_sandbox/faults``; same methods as ``FaultInjector``."""
+
+    def __init__(self, admin: _Admin) -> None:
+        self._admin = admin
+
+    def set(
+        self,
+        rate: float = 0.0,
+        statuses: list[int] | tuple[int, ...] = (503,),
+        latency_ms: int = 0,
+        seed: int | None = None,
+        retry_after: int = 1,
+    ) -> FaultSettings:
+        """Replace the fault settings; raise ``ValueError`` for impossible ones."""
+        settings = FaultSettings(rate, tuple(statuses), latency_ms, seed, retry_after)
+        self._admin.call("POST", "/_sandbox/faults", settings.as_json())
+        return settings
+
+    def clear(self) -> None:
+        """Stop injecting faults."""
+        self._admin.call("DELETE", "/_sandbox/faults")
+
+    def __repr__(self) -> str:
+        return "RemoteFaults(/_sandbox/faults)"
+
+
+class SandboxHandle:
+    """A running sandbox served elsewhere, driven through its admin API.
+
+    >>> sandbox = SandboxHandle("http://127.0.0.1:8787", "my-key")   # doctest: +SKIP
+    >>> sandbox.clock.advance(timedelta(hours=25))                    # doctest: +SKIP
+    """
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self._admin_client: _Admin | None = None
+
+    @property
+    def _admin(self) -> _Admin:
+        if self._admin_client is None:
+            self._admin_client = _Admin(self.base_url, self.api_key)
+        return self._admin_client
+
+    @property
+    def clock(self) -> RemoteClock:
+        """The sandbox's clock: ``now()``, ``set(dt)``, ``advance(seconds_or_timedelta)``."""
+        return RemoteClock(self._admin)
+
+    @property
+    def faults(self) -> RemoteFaults:
+        """Fault injection: ``set(rate=, statuses=, latency_ms=, seed=)`` and ``clear()``."""
+        return RemoteFaults(self._admin)
+
+    @property
+    def running(self) -> bool:
+        """Whether the sandbox answers its health check."""
+        try:
+            self._admin.call("GET", "/_sandbox/health")
+        except PrimerError:
+            return False
+        return True
+
+    def health(self) -> dict[str, Any]:
+        """``GET /_sandbox/health``: status, API version, session count, the sandbox's time."""
+        return dict(self._admin.call("GET", "/_sandbox/health"))
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """``GET /_sandbox/sessions``: the stored sessions, tokens masked."""
+        return list(self._admin.call("GET", "/_sandbox/sessions"))
+
+    def close(self) -> None:
+        """Close the admin connection (the sandbox keeps running)."""
+        if self._admin_client is not None:
+            self._admin_client.close()
+            self._admin_client = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_url}, api_key={mask_key(self.api_key)})"
+
+
+def from_environment() -> SandboxHandle | None:
+    """A handle on the sandbox named by ``$PRIMER_NB_SANDBOX_URL``, if set."""
+    url = os.environ.get(ENV_SANDBOX_URL)
+    if not url:
+        return None
+    return SandboxHandle(url, os.environ.get(ENV_SANDBOX_KEY) or "local-sandbox")
+
+
+def _instant(text: str) -> datetime:
+    return as_utc(datetime.fromisoformat(text))
