@@ -81,12 +81,26 @@ def test_papermill_sweep_over_gbp_jpy_kwd_baskets(tmp_path):
     assert [r["status"] for r in rows] == ["ok"] * 3 and "summary.amount" in rows[0]
 
 
-@pytest.mark.parametrize("currency", ["JPY", "KWD"])
-def test_create_notebook_runs_with_other_currencies(tmp_path, currency):
-    out = nbrun.execute(nbrun.find_notebook("01"), tmp_path / "out.ipynb", {"currency": currency, "order_id": f"o-{currency}"},
-                        env={"PRIMER_ENVIRONMENT": "local"})  # fmt: skip
-    text = out.read_text()
-    assert f"o-{currency}" in text and "Traceback" not in text
+@pytest.mark.parametrize(
+    ("currency", "unit", "total"), [("JPY", "¥1,234", "¥3,702"), ("KWD", "KWD 1.234", "KWD 3.702")]
+)
+def test_create_notebook_formats_money_in_the_currency_it_is_given(tmp_path, currency, unit, total):
+    lines = [{"itemId": "mug", "description": "Mug", "amount": 1234, "quantity": 3}]
+    parameters = {"currency": currency, "order_id": f"o-{currency}", "line_items": lines}
+    out = nbrun.execute(
+        nbrun.find_notebook("01"), tmp_path / "out.ipynb", parameters, env={"PRIMER_ENVIRONMENT": "local"}
+    )
+    texts = []
+    for cell in nbformat.read(out, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            assert output.output_type != "error"
+            texts.append(output.get("text", "") + json.dumps(output.get("data", {}), ensure_ascii=False))
+    printed = "\n".join(texts)
+    # 3 × 1234 minor units: the same integer reads differently in yen (no decimals) and dinars (three).
+    assert f"derived amount: {total}" in printed
+    assert re.search(rf"amount\s+: {re.escape(total)}", printed)
+    assert unit in printed and total in printed  # the line-items table, formatted per currency
+    assert "£" not in printed.split("derived amount", 1)[1].split("\n", 1)[0]
 
 
 def test_walkthrough_with_a_canary_key_never_shows_it(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""The sandbox's pure rules: PATCH merging (property-based), response bodies."""
+"""The domain core's PATCH rules and their inverse (property-based), response bodies, tokens."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from primer_nb.api.patching import apply_patch, strip_empty
+from primer_nb.api.patching import NOT_PATCHABLE, apply_patch, patch_body, strip_empty
 from primer_nb.api.responses import session_body
 from primer_nb.api.session import DEFAULT_CARD_NETWORKS
 from primer_nb.sandbox import build_service
@@ -117,6 +117,67 @@ def test_apply_patch_is_idempotent(state, patch):
 @given(states)
 def test_empty_patch_changes_nothing(state):
     assert apply_patch(state, {}) == state
+
+
+surcharges = st.dictionaries(
+    st.sampled_from(["GOOGLE_PAY", "PAYPAL"]),
+    st.fixed_dictionaries({"surcharge": st.fixed_dictionaries({"amount": st.integers(0, 50)})}),
+    min_size=1,
+    max_size=2,
+)
+
+
+@st.composite
+def sessions_with_options(draw: st.DrawFn) -> dict[str, Any]:
+    """A stored session whose paymentMethod may carry options (which no PATCH can change)."""
+    state = draw(states)
+    options = draw(st.one_of(st.none(), surcharges))
+    if options is not None:
+        state = {**state, "paymentMethod": {**(state.get("paymentMethod") or {}), "options": options}}
+    return state
+
+
+def _keep_options(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """``after`` with ``before``'s paymentMethod.options: the part of a target a PATCH can reach."""
+    target = copy.deepcopy(after)
+    payment_method = dict(target.get("paymentMethod") or {})
+    payment_method.pop("options", None)
+    if (before.get("paymentMethod") or {}).get("options"):
+        payment_method["options"] = before["paymentMethod"]["options"]
+    if payment_method:
+        target["paymentMethod"] = payment_method
+    else:
+        target.pop("paymentMethod", None)
+    return target
+
+
+@given(sessions_with_options(), sessions_with_options())
+def test_the_smallest_patch_and_the_patch_rules_are_inverses(before, after):
+    reachable = _keep_options(before, after)
+    body = patch_body(before, reachable)
+    assert apply_patch(before, body) == reachable
+    assert all(
+        name not in (body.get(parent) or {})
+        for parent, name in NOT_PATCHABLE
+        if isinstance(body.get(parent), dict)
+    ), "never sends what cannot be patched"
+    # smallest: nothing unchanged is sent, at the top level or inside the merged objects
+    for key, value in body.items():
+        assert before.get(key) != reachable.get(key)
+        if isinstance(value, dict) and key in MERGED and isinstance(before.get(key), dict):
+            assert all(before[key].get(child) != reachable[key].get(child) for child in value)
+
+
+@given(sessions_with_options(), changes)
+def test_patching_then_diffing_gives_back_a_patch_with_the_same_effect(state, patch):
+    after = apply_patch(state, patch)
+    assert apply_patch(state, patch_body(state, after)) == after
+
+
+def test_patch_body_leaves_options_out_and_clears_with_null():
+    before = {"orderId": "a", "paymentMethod": {"options": {"PAYPAL": {"surcharge": {"amount": 1}}}}}
+    after = {"paymentMethod": {"options": {"PAYPAL": {"surcharge": {"amount": 9}}}, "vaultOnSuccess": True}}
+    assert patch_body(before, after) == {"orderId": None, "paymentMethod": {"vaultOnSuccess": True}}
 
 
 @settings(max_examples=60, deadline=None)

@@ -176,7 +176,7 @@ class SessionError(PrimerAPIError):
 
 
 class InvalidRequestError(PrimerAPIError):
-    """400/422: the request body broke a rule of the API (see ``field_errors``)."""
+    """400/413/415/422: the request broke a rule of the API (see ``field_errors``)."""
 
 
 class NotFoundError(PrimerAPIError):
@@ -196,7 +196,7 @@ class RateLimitError(PrimerAPIError):
 
 
 class ServerError(PrimerAPIError):
-    """5xx: the server failed or timed out; retrying may help."""
+    """5xx (500, 502, 503, 504): the server failed or timed out; retrying may help."""
 
 
 STATUS_ERRORS: dict[int, type[PrimerAPIError]] = {

@@ -180,9 +180,9 @@ class SessionBuilder(widgets.VBox):
 
     def _client_or_connect(self) -> Any:
         if self._client is None:
-            import primer_nb
+            from primer_nb.connection import connect
 
-            self._client = primer_nb.connect()
+            self._client = connect()
         return self._client
 
     def create(self) -> ClientSession | None:

@@ -28,7 +28,7 @@ from primer_nb.sandbox.core.replies import IdSource, Reply, error_reply
 from primer_nb.sandbox.core.store import SessionStore, StoredSession
 from primer_nb.sandbox.core.tokens import InvalidToken, TokenIssuer
 
-__all__ = ["MAX_BODY_BYTES", "SandboxService"]
+__all__ = ["MAX_BODY_BYTES", "Admission", "SandboxService"]
 
 _Body = TypeVar("_Body", ClientSessionRequest, ClientSessionUpdate)
 
@@ -39,6 +39,14 @@ _TOKEN_PROBLEMS = {
     "unknown": "The client token is invalid: no session exists for it.",
     "expired": "The client token has expired (tokens live 24 hours from creation).",
 }
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The outcome of :meth:`SandboxService.admit`: a refusal (or ``None``), and a delay."""
+
+    refusal: Reply | None
+    latency_ms: int
 
 
 @dataclass
@@ -88,6 +96,18 @@ class SandboxService:
             validation_errors=[validation_group("Headers", [
                 FieldError(f"$.headers['{API_VERSION_HEADER}']", f"must be '{API_VERSION}'")])],
         )  # fmt: skip
+
+    def admit(self, headers: Mapping[str, str]) -> Admission:
+        """What every API call goes through first: auth, version, then an injected fault's draw.
+
+        The caller waits ``latency_ms`` (an injected delay) before sending
+        ``refusal``, or before handling the call when there is none.
+        """
+        refused = self.check_auth(headers) or self.check_version(headers)
+        if refused:
+            return Admission(refused, 0)
+        fault = self.faults.draw()
+        return Admission(self.fault_reply(fault) if fault.status else None, fault.latency_ms)
 
     def fault_reply(self, fault: Fault) -> Reply:
         """The reply for an injected failure, in Primer's envelope."""

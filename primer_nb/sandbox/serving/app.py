@@ -94,14 +94,11 @@ def create_app(service: SandboxService) -> FastAPI:
         return body
 
     async def gate(request: Request) -> Reply | None:
-        """Auth, version and injected faults: what every Client Session call goes through."""
-        refused = service.check_auth(request.headers) or service.check_version(request.headers)
-        if refused:
-            return refused
-        fault = service.faults.draw()
-        if fault.latency_ms:
-            await asyncio.sleep(fault.latency_ms / 1000)
-        return service.fault_reply(fault) if fault.status else None
+        """Auth, version and injected faults: what every API call goes through."""
+        admission = service.admit(request.headers)
+        if admission.latency_ms:
+            await asyncio.sleep(admission.latency_ms / 1000)
+        return admission.refusal
 
     async def with_body(request: Request, handle: Callable[[bytes], Reply]) -> Response:
         """Gate the request, read its body within the size limit, hand it to ``handle``."""
