@@ -8,6 +8,7 @@ cheap: pandas, ipywidgets, FastAPI and uvicorn load only with the parts that use
 """
 
 from primer_nb.__about__ import __version__
+from primer_nb._lazy import lazy_getattr
 from primer_nb.api.errors import (
     AuthenticationError,
     FieldError,
@@ -51,14 +52,8 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    """Import the heavier parts on first use, so ``import primer_nb`` stays cheap."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'primer_nb' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+# The heavier parts load on first use, so ``import primer_nb`` stays cheap.
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

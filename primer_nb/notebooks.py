@@ -43,18 +43,17 @@ _SECRET_WORDS = ("key", "secret", "password", "token")
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 KERNEL = "python3"
 # Run in each kernel this runner starts: at exit, move every object to the GC's
-# permanent generation so the interpreter skips its last full collection, which
-# takes a third of a second once pandas, pydantic and matplotlib are loaded and
-# frees nothing the ending process needs (the kernel has already replied and
-# closed its sockets; atexit hooks and stream flushes still run). Python does
-# not promise finalizers for objects alive at exit anyway. Spack and Synapse do
-# the same.
+# permanent generation so the interpreter skips its last full collection, which is
+# slow once pandas and matplotlib are loaded and frees nothing the ending process
+# needs (the kernel has already replied and closed its sockets; atexit hooks and
+# stream flushes still run). Python does not promise finalizers for objects alive
+# at exit anyway.
 _SKIP_FINAL_COLLECTION = "--IPKernelApp.exec_lines=__import__('atexit').register(__import__('gc').freeze)"
 # How long a kernel gets to exit after its shutdown reply before jupyter_client
-# terminates it: half of this, then SIGTERM, the other half, then SIGKILL. A kernel
-# exits in about 0.1 s, but now and then ipykernel's control thread, after the reply,
-# waits on the output thread its main thread is closing, and the kernel hangs until
-# terminated; jupyter_client's default of 5 s made such a run 2.5 s slower.
+# terminates it: half of this, then SIGTERM, the other half, then SIGKILL. Healthy
+# kernels exit well within it; now and then ipykernel's control thread, after the
+# reply, waits on the output thread its main thread is closing, and the kernel hangs
+# until terminated, so a long grace only makes that run slower.
 KERNEL_EXIT_GRACE = 1.0
 
 

@@ -28,7 +28,7 @@ from primer_nb import (
 )
 from primer_nb.client import RetryPolicy
 from primer_nb.client.aio import _PoolSet
-from primer_nb.config import resolve_settings
+from primer_nb.config.settings import resolve_settings
 from primer_nb.config.tls import shared_tls_context, tls_context_for
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE4OTM0NTYwMDAsImFjY2Vzc1Rva2VuIjoiYSJ9.c2lnbmF0dXJl"

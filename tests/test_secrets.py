@@ -15,7 +15,7 @@ import pytest
 import primer_nb
 from primer_nb import AsyncPrimerClient, LocalSandbox, PrimerClient, PrimerError
 from primer_nb.client import RetryPolicy
-from primer_nb.config import resolve_settings
+from primer_nb.config.settings import resolve_settings
 
 LOGGERS = ["", "httpx", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.access", "primer_nb", "asyncio"]
 

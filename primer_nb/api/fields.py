@@ -66,32 +66,30 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
-def _currency_code(value: str) -> str:
-    if value not in CURRENCY_CODES:
-        hint = f" (upper case: '{value.upper()}')" if value.upper() in CURRENCY_CODES else ""
-        raise PydanticCustomError(
-            "currency_code",
-            "'{value}' is not an ISO 4217 currency code{hint}; use a code such as 'GBP', 'EUR' or 'JPY'",
-            {"value": value, "hint": hint},
-        )
-    return value
+def _iso_code(kind: str, codes: frozenset[str], standard: str, example: str) -> Any:
+    def check(value: str) -> str:
+        if value not in codes:
+            hint = f" (upper case: '{value.upper()}')" if value.upper() in codes else ""
+            raise PydanticCustomError(
+                kind,
+                "'{value}' is not an {standard} code{hint}; use a code such as {example}",
+                {"value": value, "hint": hint, "standard": standard, "example": example},
+            )
+        return value
+
+    return check
 
 
-def _country_code(value: str) -> str:
-    if value not in COUNTRY_CODES:
-        hint = f" (upper case: '{value.upper()}')" if value.upper() in COUNTRY_CODES else ""
-        raise PydanticCustomError(
-            "country_code",
-            "'{value}' is not an ISO 3166-1 alpha-2 country code{hint}; use two letters such as 'GB' or 'FR'",
-            {"value": value, "hint": hint},
-        )
-    return value
+_currency_code = _iso_code("currency_code", CURRENCY_CODES, "ISO 4217 currency", "'GBP', 'EUR' or 'JPY'")
+_country_code = _iso_code(
+    "country_code", COUNTRY_CODES, "ISO 3166-1 alpha-2 country", "two letters such as 'GB' or 'FR'"
+)
 
 
-# Plain ASCII addresses (almost all of them) are checked by this pattern; anything
-# else, internationalised addresses included, goes to email-validator, which is
-# thorough but costs ~100 µs a call. tests/test_models.py checks that whatever
-# the pattern accepts, email-validator accepts too.
+# Plain ASCII addresses (almost all of them) are checked by this pattern, because
+# email-validator is thorough but slow; anything else, internationalised addresses
+# included, goes to email-validator. tests/test_models.py checks that whatever the
+# pattern accepts, email-validator accepts too.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _PLAIN_EMAIL = re.compile(rf"^(?=[^@]{{1,64}}@){_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}$")

@@ -130,8 +130,7 @@ def parse_update(data: Mapping[str, Any] | ClientSessionUpdate) -> ClientSession
 
 
 def _parse_json(model: type[_Model], raw: bytes | str, model_name: str) -> _Model:
-    # Parsing and validating in one pass (pydantic-core) is about twice as fast
-    # as json.loads followed by model_validate, which matters to the sandbox.
+    # One pass of pydantic-core parses and validates: the sandbox's hot path.
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

@@ -15,6 +15,8 @@ Importing this package is cheap: the names below load their modules on first use
 
 from typing import TYPE_CHECKING
 
+from primer_nb._lazy import lazy_getattr
+
 _LAZY = {
     "DashboardProfile": "primer_nb.api.checkout_warnings",
     "FaultInjector": "primer_nb.sandbox.core.faults",
@@ -40,14 +42,7 @@ if TYPE_CHECKING:
     from primer_nb.sandbox.serving.server import LocalSandbox, run_sandbox
 
 
-def __getattr__(name: str) -> object:
-    """Import the named part on first use."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'primer_nb.sandbox' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import random
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-__all__ = ["FAULT_STATUSES", "Fault", "FaultInjector", "FaultSettings"]
+__all__ = ["FAULT_STATUSES", "Fault", "FaultControls", "FaultInjector", "FaultSettings"]
 
 FAULT_STATUSES = frozenset({429, 500, 502, 503, 504})
 """The statuses the sandbox can inject."""
@@ -64,13 +65,8 @@ class Fault:
     retry_after: int = 1
 
 
-@dataclass
-class FaultInjector:
-    """Holds the current fault settings and draws a :class:`Fault` per request."""
-
-    settings: FaultSettings = field(default_factory=FaultSettings)
-    _random: random.Random = field(default_factory=random.Random, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+class FaultControls(ABC):
+    """``set()`` and ``clear()``: what a sandbox's faults offer, here or through its admin API."""
 
     def set(
         self,
@@ -82,14 +78,30 @@ class FaultInjector:
     ) -> FaultSettings:
         """Replace the fault settings; raise ``ValueError`` for impossible ones."""
         settings = FaultSettings(rate, tuple(statuses), latency_ms, seed, retry_after)
-        with self._lock:
-            self.settings = settings
-            self._random = random.Random(seed)
+        self._apply(settings)
         return settings
 
     def clear(self) -> None:
         """Stop injecting faults."""
-        self.set()
+        self._apply(FaultSettings())
+
+    @abstractmethod
+    def _apply(self, settings: FaultSettings) -> None:
+        """Make ``settings`` the sandbox's current settings."""
+
+
+@dataclass
+class FaultInjector(FaultControls):
+    """Holds the current fault settings and draws a :class:`Fault` per request."""
+
+    settings: FaultSettings = field(default_factory=FaultSettings)
+    _random: random.Random = field(default_factory=random.Random, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _apply(self, settings: FaultSettings) -> None:
+        with self._lock:
+            self.settings = settings
+            self._random = random.Random(settings.seed)
 
     def draw(self) -> Fault:
         """Decide the fate of one request."""

@@ -7,7 +7,7 @@ power cut could lose the last moments, which a local sandbox can accept.
 
 Checkpoints (copying the WAL back into the database, with an fsync) would
 otherwise run inside whichever request crosses the WAL size limit and stall
-it for milliseconds; a background thread runs them instead.
+it; a background thread runs them instead.
 """
 
 from __future__ import annotations

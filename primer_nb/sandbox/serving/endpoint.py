@@ -10,8 +10,10 @@ import ipaddress
 import secrets
 import socket
 import warnings
+from types import TracebackType
+from typing import Any, Self
 
-__all__ = ["DETERMINISTIC_KEY", "LOOPBACK", "bind", "new_api_key", "url_of", "warn_if_exposed"]
+__all__ = ["DETERMINISTIC_KEY", "LOOPBACK", "Served", "bind", "new_api_key", "url_of", "warn_if_exposed"]
 
 LOOPBACK = "127.0.0.1"
 # A deterministic sandbox gets a fixed key too, so even its masked form never varies.
@@ -53,3 +55,24 @@ def url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"
+
+
+class Served:
+    """A sandbox that is started and stopped: ``with`` starts it and stops it afterwards."""
+
+    def start(self) -> Any:
+        """Start serving; return ``self``."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop serving."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

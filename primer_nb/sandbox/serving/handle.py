@@ -20,7 +20,7 @@ from primer_nb.api.masking import mask_key
 from primer_nb.api.protocol import API_KEY_HEADER, API_VERSION, API_VERSION_HEADER
 from primer_nb.api.timestamps import as_utc
 from primer_nb.config.settings import ENV_SANDBOX_KEY, ENV_SANDBOX_URL
-from primer_nb.sandbox.core.faults import FaultSettings
+from primer_nb.sandbox.core.faults import FaultControls, FaultSettings
 
 if TYPE_CHECKING:
     import httpx
@@ -92,28 +92,17 @@ class RemoteClock:
         return "RemoteClock(/_sandbox/clock)"
 
 
-class RemoteFaults:
+class RemoteFaults(FaultControls):
     """A sandbox's fault injection, through ``/_sandbox/faults``; same methods as ``FaultInjector``."""
 
     def __init__(self, admin: _Admin) -> None:
         self._admin = admin
 
-    def set(
-        self,
-        rate: float = 0.0,
-        statuses: list[int] | tuple[int, ...] = (503,),
-        latency_ms: int = 0,
-        seed: int | None = None,
-        retry_after: int = 1,
-    ) -> FaultSettings:
-        """Replace the fault settings; raise ``ValueError`` for impossible ones."""
-        settings = FaultSettings(rate, tuple(statuses), latency_ms, seed, retry_after)
-        self._admin.call("POST", "/_sandbox/faults", settings.as_json())
-        return settings
-
-    def clear(self) -> None:
-        """Stop injecting faults."""
-        self._admin.call("DELETE", "/_sandbox/faults")
+    def _apply(self, settings: FaultSettings) -> None:
+        if settings == FaultSettings():
+            self._admin.call("DELETE", "/_sandbox/faults")
+        else:
+            self._admin.call("POST", "/_sandbox/faults", settings.as_json())
 
     def __repr__(self) -> str:
         return "RemoteFaults(/_sandbox/faults)"

@@ -20,18 +20,17 @@ import sys
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
 
 from primer_nb.api.errors import PrimerError, SandboxStartError
 from primer_nb.api.masking import mask_key
 from primer_nb.config.settings import ENV_SANDBOX_KEY, ENV_SANDBOX_URL
-from primer_nb.sandbox.serving.endpoint import LOOPBACK, bind, new_api_key, url_of
+from primer_nb.sandbox.serving.endpoint import LOOPBACK, Served, bind, new_api_key, url_of
 from primer_nb.sandbox.serving.handle import SandboxHandle
 
 __all__ = ["SandboxProcess"]
 
 
-class SandboxProcess(SandboxHandle):
+class SandboxProcess(SandboxHandle, Served):
     """A local sandbox served by a child process on a free loopback port.
 
     Same options as :class:`~primer_nb.sandbox.serving.server.LocalSandbox`; the clock
@@ -141,14 +140,6 @@ class SandboxProcess(SandboxHandle):
     def environment(self) -> dict[str, str]:
         """Environment variables that make ``connect()`` in another process use this sandbox."""
         return {ENV_SANDBOX_URL: self.base_url, ENV_SANDBOX_KEY: self.api_key}
-
-    def __enter__(self) -> SandboxProcess:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = f"running, pid {self.pid}" if self.running else "stopped"

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from primer_nb.api.checkout_warnings import DashboardProfile
@@ -25,7 +24,7 @@ from primer_nb.sandbox.core.clock import SandboxClock
 from primer_nb.sandbox.core.faults import FaultInjector
 from primer_nb.sandbox.core.service import SandboxService
 from primer_nb.sandbox.serving.accept import BurstAcceptor, accepts_one_per_iteration
-from primer_nb.sandbox.serving.endpoint import LOOPBACK, bind, new_api_key, url_of
+from primer_nb.sandbox.serving.endpoint import LOOPBACK, Served, bind, new_api_key, url_of
 
 __all__ = [
     "DEFAULT_PORT",
@@ -109,7 +108,7 @@ def _server(service: SandboxService, *, quiet: bool) -> Any:
     return ForegroundServer(config)
 
 
-class LocalSandbox:
+class LocalSandbox(Served):
     """A local sandbox on a free loopback port, served from a background thread.
 
     >>> with LocalSandbox() as sandbox:                # doctest: +SKIP
@@ -195,14 +194,6 @@ class LocalSandbox:
         self._server = None
         self._thread = None
         self.service.store.close()
-
-    def __enter__(self) -> LocalSandbox:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
