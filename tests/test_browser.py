@@ -99,6 +99,35 @@ def jupyter_lab(tmp_path):
         log.close()
 
 
+def _intersecting(boxes: list[dict[str, float]]) -> list[tuple[int, int]]:
+    """Index pairs of boxes (Playwright's x, y, width, height) whose areas intersect."""
+    return [
+        (i, j)
+        for i, a in enumerate(boxes)
+        for j, b in enumerate(boxes[i + 1 :], start=i + 1)
+        if a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+    ]  # fmt: skip
+
+
+def _check_hints_apart(hints, names: list[str] | None = None) -> list[dict[str, float]]:
+    """The grey wire-name hints (locators) show ``names`` and none of their boxes intersect another."""
+    hints = hints if isinstance(hints, list) else [hints.nth(i) for i in range(hints.count())]
+    names = names or [hint.text_content() for hint in hints]
+    assert [hint.text_content() for hint in hints] == names
+    boxes = [hint.bounding_box() for hint in hints]
+    assert all(box and box["width"] > 0 for box in boxes), boxes
+    overlapping = [(names[i], names[j]) for i, j in _intersecting(boxes)]
+    assert overlapping == [], f"hints overlap: {overlapping}"
+    return boxes
+
+
+def test_box_intersection_helper():
+    box = {"x": 0, "y": 0, "width": 10, "height": 10}
+    assert _intersecting([box, {**box, "x": 9}]) == [(0, 1)]
+    assert _intersecting([box, {**box, "x": 10}, {**box, "y": 10}]) == []  # touching is fine
+
+
 def test_forms_work_in_jupyterlab(jupyter_lab):
     if not Path(CHROMIUM).exists():
         pytest.skip(
@@ -126,9 +155,38 @@ def test_forms_work_in_jupyterlab(jupyter_lab):
 
             builders = page.locator(".primer-nb-session-builder")
             expect(builders).to_have_count(1, timeout=120_000)
+
+            # The session the code created, as the cell's result: a compact card, token masked.
+            card = page.locator(".jp-OutputArea-output .primer-nb-session").first
+            expect(card).to_contain_text("£54.60 GBP")
+            expect(card).to_contain_text("expires")
+            expect(card.locator(".primer-nb-session-warnings li")).to_have_count(2)
+            assert "eyJhbG…" in card.inner_text() and "." not in card.locator("code").nth(1).inner_text()
+            card.screenshot(path=str(ARTIFACTS / "0-session-card.png"))
             builder = builders.last
             builder.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "1-notebook-ran.png"))
+
+            # The line items' column headings: each grey wire name stays in its own column.
+            header = builder.locator(".primer-nb-line-items-header")
+            header.screenshot(path=str(ARTIFACTS / "1-line-items-header.png"))
+            hints = header.locator(".primer-nb-hint")
+            boxes = _check_hints_apart(hints, ["itemId", "description", "amount", "quantity",
+                                               "discountAmount", "taxAmount", "productType"])  # fmt: skip
+            headings = header.locator(".primer-nb-heading")
+            for i, box in enumerate(boxes):
+                column = headings.nth(i).bounding_box()
+                assert (
+                    column["x"] <= box["x"] and box["x"] + box["width"] <= column["x"] + column["width"] + 0.5
+                )
+            inputs = builder.locator(".primer-nb-line-item").first.locator("input, select")
+            for i in range(len(boxes)):  # each heading sits over its input
+                column, below = headings.nth(i).bounding_box(), inputs.nth(i).bounding_box()
+                assert abs(column["x"] - below["x"]) <= 3 and abs(column["width"] - below["width"]) <= 6
+            top_hints = builder.locator(".primer-nb-field .primer-nb-hint")  # the top row comes first
+            _check_hints_apart(
+                [top_hints.nth(i) for i in range(3)], ["currencyCode", "orderId", "order.countryCode"]
+            )
 
             # A line item: add a row, type an amount, watch the total follow (the notebook's
             # two prefilled lines come to £54.60).
@@ -158,6 +216,19 @@ def test_forms_work_in_jupyterlab(jupyter_lab):
             expect(builder.locator(".primer-nb-warnings")).to_contain_text("customer.emailAddress")
             builder.locator(".primer-nb-result").scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "3-created.png"))
+
+            # The customer's fields: titled once, wire names apart.
+            title = builder.locator(
+                ".lm-AccordionPanel-title, .jupyter-widget-Collapse-header", has_text="Customer"
+            )
+            assert title.first.inner_text().strip() == "Customer"
+            title.first.click()
+            customer = builder.locator(".primer-nb-customer")
+            expect(customer).to_be_visible()
+            customer.screenshot(path=str(ARTIFACTS / "3-customer.png"))
+            fields = customer.locator(".primer-nb-hint")
+            assert fields.count() == 16
+            _check_hints_apart(fields)
 
             # Metadata with an empty key: an inline error, the value kept.
             builder.locator(

@@ -11,9 +11,11 @@ import warnings
 
 import httpx
 import pytest
+from IPython.core.formatters import DisplayFormatter
+from IPython.lib.pretty import pretty
 
 import primer_nb
-from primer_nb import AsyncPrimerClient, LocalSandbox, PrimerClient, PrimerError
+from primer_nb import AsyncPrimerClient, LocalSandbox, PrimerClient, PrimerError, cli
 from primer_nb.client import RetryPolicy
 from primer_nb.config.settings import resolve_settings
 
@@ -70,14 +72,20 @@ def test_the_canary_key_never_appears(everything_logged, capsys, monkeypatch):
         updated = client.update_client_session(
             created.client_token, {"metadata": {"k": "v"}, "orderId": None}
         )
+        views: list[str] = []
         for session in (created, got, updated):
-            produced += [repr(session), str(session), session.model_dump_json(), str(session.raw)]
+            views += [repr(session), pretty(session), session._repr_html_()]
+            views += list(DisplayFormatter().format(session)[0].values())
+            produced += [str(session), session.model_dump_json(), str(session.raw)]
             produced += [session.to_curl(), session.to_curl({"orderId": "x"})]
+        assert all(created.client_token not in view for view in views)  # the token only ever masked
+        produced += views
         produced += [
             client.to_curl({"orderId": "y"}),
             client.to_curl(method="GET", client_token=created.client_token),
         ]
         produced += [repr(s) for s in client.sessions()]
+        produced += [s._repr_html_() for s in client.sessions()]
         produced += [str(row) for row in client.ledger.rows()]
 
         for call in (
@@ -117,6 +125,16 @@ def test_the_canary_key_never_appears(everything_logged, capsys, monkeypatch):
         offline.get_client_session("t")
     produced += describe(caught.value)
 
+    with socket.socket() as taken:  # the command's own error reports, with and without --debug
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for debug in ([], ["--debug"]):
+            assert cli.main([*debug, "sandbox", "--api-key", canary, "--port", port, "--db", "x.db"]) == 1
+        monkeypatch.setenv("PRIMER_NB_SANDBOX_KEY", canary)
+        assert cli.main(["--debug", "sandbox", "--port", port]) == 1
+        monkeypatch.delenv("PRIMER_NB_SANDBOX_KEY")
+
     monkeypatch.setenv("PRIMER_API_KEY", canary)
     with pytest.raises(PrimerError) as caught:
         resolve_settings(environment="production")
@@ -127,5 +145,7 @@ def test_the_canary_key_never_appears(everything_logged, capsys, monkeypatch):
     out = capsys.readouterr()
     everything = "\n".join([*produced, *everything_logged, out.out, out.err])
     assert len(everything_logged) > 10  # the loggers really were listening
+    # The CLI's three reports were seen (two with tracebacks).
+    assert out.err.count("primer-nb sandbox: error: port ") == 3 and "Traceback" in out.err
     assert canary not in everything
     assert created.client_token not in "\n".join(everything_logged)  # tokens are masked in logs too

@@ -497,8 +497,9 @@ class ClientSession(ResponseModel):
 
     Only create returns ``clientToken``, its expiry and ``warnings``; the
     client fills the first two in for retrieve and update from what it
-    already knows. ``raw`` is the JSON exactly as received. ``repr`` masks
-    the token; ``client_token`` holds it whole when you need it.
+    already knows. ``raw`` is the JSON exactly as received. ``repr`` is one
+    line and notebooks show a compact card (:mod:`primer_nb.api.display`); both mask
+    the token, and ``client_token`` holds it whole when you need it.
     """
 
     client_token: str | None = Field(None, repr=False)
@@ -544,6 +545,21 @@ class ClientSession(ResponseModel):
     def __repr_args__(self):  # type: ignore[no-untyped-def]
         yield "client_token", mask_token(self.client_token)
         yield from super().__repr_args__()
+
+    def __repr__(self) -> str:
+        from primer_nb.api.display import session_text
+
+        return session_text(self, type(self).__name__)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text view: the same one line as ``repr``."""
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        """A compact card in notebooks: masked token, expiry and time left, amount, line items, warnings."""
+        from primer_nb.api.display import session_html
+
+        return session_html(self, type(self).__name__)
 
     @property
     def raw(self) -> dict[str, Any]:

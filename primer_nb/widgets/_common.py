@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import ipywidgets as widgets
 
-__all__ = ["ErrorText", "Looks", "QuietValue", "labelled", "safe_callback"]
+__all__ = ["ErrorText", "Looks", "QuietValue", "breakable", "labelled", "safe_callback"]
 
 logger = logging.getLogger("primer_nb.widgets")
 _Func = TypeVar("_Func", bound=Callable[..., Any])
@@ -101,14 +102,19 @@ class QuietValue:
             self._updating = False
 
 
+def breakable(name: str) -> str:
+    """An API field name, escaped, that may wrap after a dot or before a capital: ``discount<wbr>Amount``."""
+    return "<wbr>".join(html.escape(part) for part in re.split(r"(?<=\.)|(?=[A-Z])", name) if part)
+
+
 def labelled(
     widget: widgets.Widget, label: str, api_field: str, looks: Looks, width: str = "auto"
 ) -> widgets.VBox:
     """A field with a label that names what it is and the API field it fills."""
     caption = looks.make(
         widgets.HTML,
-        value=f'<span style="font-size:0.85em">{html.escape(label)} '
-        f'<code style="color:#6c757d">{html.escape(api_field)}</code></span>',
+        value=f'<span style="font-size:0.85em;padding-right:8px;overflow-wrap:anywhere">{html.escape(label)} '
+        f'<code class="primer-nb-hint" style="color:#6c757d">{breakable(api_field)}</code></span>',
     )
     box = looks.make(widgets.VBox, children=[caption, widget], layout={"width": width})
     box.add_class("primer-nb-field")

@@ -50,9 +50,8 @@ class CustomerForm(QuietValue, widgets.VBox):
             ("billingAddress", "Billing address"),
             ("shippingAddress", "Shipping address"),
         ):
-            boxes = [
-                self._field(f"{address}.{key}", label, f"customer.{address}.{key}") for key, label in _ADDRESS
-            ]
+            # Under a heading that names customer.<address>, each field shows its own key only.
+            boxes = [self._field(f"{address}.{key}", label, key) for key, label in _ADDRESS]
             sections.append(looks.make(widgets.HTML, value=f"<b>{title}</b> <code>customer.{address}</code>"))
             sections += [
                 looks.make(widgets.HBox, children=boxes[:3]),

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from primer_nb.api import money
 from primer_nb.api.session import LineItem
 from primer_nb.api.validation import field_errors
-from primer_nb.widgets._common import ErrorText, Looks, QuietValue
+from primer_nb.widgets._common import ErrorText, Looks, QuietValue, breakable
 
 __all__ = ["LineItemsForm"]
 
@@ -144,10 +144,14 @@ class LineItemsForm(QuietValue, widgets.VBox):
         self._add.add_class("primer-nb-add-line-item")
         self._total = widgets.HTML()
         self._total.add_class("primer-nb-total")
+        # Each heading is exactly as wide as its input below (widgets have 2px margins) and its
+        # grey wire name may break before a capital (discount|Amount) rather than run into the next.
         header = widgets.HTML(
-            '<div style="display:flex;gap:4px;font-size:0.8em;color:#495057">'
+            '<div style="display:flex;font-size:0.8em;color:#495057;line-height:1.3">'
             + "".join(
-                f'<span style="width:{w}">{html.escape(t)}<br><code>{html.escape(f)}</code></span>'
+                f'<span class="primer-nb-heading" style="flex:none;box-sizing:border-box;width:{w};'
+                f'margin:0 2px;overflow-wrap:anywhere">{html.escape(t)}<br>'
+                f'<code class="primer-nb-hint" style="color:#6c757d">{breakable(f)}</code></span>'
                 for t, f, w in (
                     ("Item ID", "itemId", "110px"),
                     ("Description", "description", "150px"),
@@ -160,6 +164,7 @@ class LineItemsForm(QuietValue, widgets.VBox):
             )
             + "</div>"
         )
+        header.add_class("primer-nb-line-items-header")
         super().__init__([header, self._rows_box, widgets.HBox([self._add, self._total])], **kwargs)
         self.add_class("primer-nb-line-items")
         self._add.on_click(lambda _: self.add_row())

@@ -56,8 +56,8 @@ class MetadataForm(QuietValue, widgets.VBox):
         self._rows_box = widgets.VBox()
         self._add = widgets.Button(description="Add metadata", icon="plus")
         self._add.add_class("primer-nb-add-metadata")
-        caption = widgets.HTML('<span style="font-size:0.85em">Metadata <code>metadata</code>: '
-                               "values are strings or integers</span>")  # fmt: skip
+        caption = widgets.HTML('<span style="font-size:0.85em">Your own keys, sent as <code>metadata</code>; '
+                               "each value is a string or an integer</span>")  # fmt: skip
         super().__init__([caption, self._rows_box, self._add], **kwargs)
         self.add_class("primer-nb-metadata")
         self._add.on_click(lambda _: self.add_row())

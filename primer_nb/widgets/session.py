@@ -120,7 +120,8 @@ class SessionBuilder(widgets.VBox):
         sections = looks.make(
             widgets.Accordion,
             children=[self.line_items, self.customer, self.metadata],
-            titles=("Line items  order.lineItems", "Customer  customer", "Metadata  metadata"),
+            # The wire name only where it differs from the title ("Customer customer" reads as a typo).
+            titles=("Line items · order.lineItems", "Customer", "Metadata"),
             selected_index=0,
         )
         super().__init__(

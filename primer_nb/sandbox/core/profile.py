@@ -26,16 +26,13 @@ def default_profile_text() -> str:
 def load_profile(path: str | Path | None = None) -> DashboardProfile:
     """Load a profile from a TOML or JSON file, or the kit's default when ``path`` is ``None``.
 
-    Raises ``OSError`` when the file cannot be read and ``ValueError`` (naming
-    the file) when its content is not a valid profile.
+    Raises ``OSError`` when the file cannot be read, the parser's error
+    (``json.JSONDecodeError``, ``tomllib.TOMLDecodeError``) when it is not JSON
+    or TOML, and ``ValueError`` naming the file when it is not a valid profile.
     """
     if path is None:
         return DEFAULT_PROFILE
     path = Path(path)
     text = path.read_text()
-    kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
-    try:
-        data = json.loads(text) if kind == "JSON" else tomllib.loads(text)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{path}: not valid {kind}: {exc}") from None
+    data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     return DashboardProfile.from_mapping(data, source=str(path))

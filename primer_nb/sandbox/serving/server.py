@@ -209,18 +209,22 @@ def run_sandbox(
     port: int = DEFAULT_PORT,
     db: str | Path | None = None,
     api_key: str | None = None,
-    profile: str | Path | None = None,
+    profile: str | Path | DashboardProfile | None = None,
     deterministic: bool = False,
     lenient_version: bool = False,
     quiet: bool = False,
+    sock: socket.socket | None = None,
 ) -> int:
-    """Serve a sandbox in the foreground until Ctrl-C or SIGTERM (the ``primer-nb sandbox`` command)."""
+    """Serve a sandbox in the foreground until Ctrl-C or SIGTERM (the ``primer-nb sandbox`` command).
+
+    ``sock``: an already listening socket to serve on instead of binding ``host:port``.
+    """
     db_path = Path(db) if db is not None else default_db_path()
     service = build_service(
         api_key=api_key, db=db_path, profile=profile, deterministic=deterministic,
         lenient_version=lenient_version,
     )  # fmt: skip
-    sock = bind(host, port)
+    sock = sock if sock is not None else bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     keys = f"only the key {mask_key(api_key)}" if api_key else "any non-empty X-Api-Key"
     print(f"primer-nb local sandbox on http://{bound_host}:{bound_port}", flush=True)
