@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from primer_nb.cli import commands as cli
 from primer_nb.api.errors import InvalidRequestError
+from primer_nb.cli import commands as cli
 
 pytestmark = pytest.mark.slow
 
