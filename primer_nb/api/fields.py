@@ -1,15 +1,24 @@
 """Field types and base models shared by every request and response model of the API.
 
 Money is a non-negative int64 of minor units and never a float; codes are
-checked against ISO lists; texts carry the spec's length limits. Request
-models (:class:`RequestModel`) refuse unknown keys; response models
-(:class:`ResponseModel`) keep them, so a field Primer adds never breaks a notebook.
+checked against ISO lists; texts carry the spec's length limits; every
+``format`` the spec's request schemas declare (``int64``, ``email``,
+``date-time``, ``uri``) is enforced.
+
+Request models follow the spec's ``additionalProperties``: the two top-level
+request objects are closed (:class:`RequestModel` refuses unknown keys), every
+nested object is open (:class:`NestedRequestModel` accepts them, as Primer
+does, and ``to_wire(known_only=True)`` leaves them out, as Primer's responses
+do). Response models (:class:`ResponseModel`) keep unknown keys, so a field
+Primer adds never breaks a notebook.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -33,10 +42,14 @@ __all__ = [
     "CardNetwork",
     "CountryCode",
     "CurrencyCode",
+    "DateTime",
     "Email",
     "FirstPaymentReason",
+    "IntervalCount",
     "Metadata",
     "Money",
+    "NestedRequestModel",
+    "Number",
     "OptionalText255",
     "PaymentType",
     "ProductType",
@@ -46,6 +59,8 @@ __all__ = [
     "SurchargeNetwork",
     "Text255",
     "Text1024",
+    "Uri",
+    "unknown_fields",
 ]
 
 INT64_MAX = 2**63 - 1
@@ -120,6 +135,46 @@ def _email(value: str) -> str:
     return value  # keep what the caller wrote; Primer stores it as sent
 
 
+def _number(value: Any) -> Any:
+    # JSON Schema "number": an int or a float, never a numeric string or a bool.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("number", "must be a JSON number, got {input}", {"input": repr(value)})
+    return value
+
+
+def _date_time(value: Any) -> Any:
+    # format: date-time is RFC 3339's date-time: a string with a date, a time and
+    # an offset ("Z" or "+02:00"), as every example in Primer's spec has.
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise PydanticCustomError(
+                "date_time_format", "needs a timezone (e.g. tzinfo=UTC); RFC 3339 date-times carry an offset"
+            )
+        return value
+    from rfc3339_validator import validate_rfc3339
+
+    if not isinstance(value, str) or not validate_rfc3339(value):
+        raise PydanticCustomError(
+            "date_time_format",
+            "{input} is not an RFC 3339 date-time; write it like 2025-06-01T00:00:00Z "
+            "(date, time and offset)",
+            {"input": repr(value)},
+        )
+    return value
+
+
+def _uri(value: str) -> str:
+    from rfc3986_validator import validate_rfc3986
+
+    if not validate_rfc3986(value, rule="URI"):
+        raise PydanticCustomError(
+            "uri_format",
+            "{input} is not an absolute URI (RFC 3986); write it like https://example.com/manage",
+            {"input": repr(value)},
+        )
+    return value  # kept as written: Primer stores what it was sent
+
+
 def _metadata_value(value: Any) -> str | int:
     if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
         return value
@@ -143,6 +198,13 @@ def _metadata_keys(value: dict[str, Any]) -> dict[str, Any]:
 Money = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=INT64_MAX)]
 """A non-negative int64 amount in the currency's minor units."""
 Quantity = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=INT64_MAX)]
+IntervalCount = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=INT64_MAX)]
+"""Apple Pay's ``recurringIntervalCount``: an int64 of at least 1."""
+Number = Annotated[float, BeforeValidator(_number)]
+DateTime = Annotated[datetime, BeforeValidator(_date_time)]
+"""``format: date-time``: an RFC 3339 string (or an aware ``datetime``)."""
+Uri = Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_uri)]
+"""``format: uri`` as Apple Pay's ``managementUrl`` has it: an absolute URI of 1 to 1024 characters."""
 Text255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 OptionalText255 = Annotated[str, StringConstraints(max_length=255)]
 Text1024 = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
@@ -221,7 +283,7 @@ DEFAULT_CARD_NETWORKS: tuple[str, ...] = (
 
 
 class RequestModel(BaseModel):
-    """Strict base: camelCase aliases, unknown keys refused."""
+    """Strict base for the spec's closed request objects: camelCase aliases, unknown keys refused."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -230,13 +292,68 @@ class RequestModel(BaseModel):
         extra="forbid",
     )
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self, *, known_only: bool = False) -> dict[str, Any]:
         """Return the JSON body for Primer: camelCase, only the fields that were set.
 
         Explicit ``None`` values stay in (as JSON ``null``), because a PATCH
-        uses ``null`` to clear a field.
+        uses ``null`` to clear a field. Unknown keys of nested objects are
+        sent as given unless ``known_only``, which leaves them out, as Primer
+        does when it stores a session.
         """
-        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        body = self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        if known_only:
+            for loc, _model, key in unknown_fields(self):
+                parent: Any = body
+                for part in loc:
+                    parent = parent[part]
+                del parent[key]
+        return body
+
+
+_Unknown = tuple[tuple[str | int, ...], BaseModel, str]
+
+
+class NestedRequestModel(RequestModel):
+    """Base for nested request objects, which the spec leaves open.
+
+    Unknown keys are accepted and kept, so the client sends what it was given
+    (Primer ignores them) and the pre-flight check can flag a likely typo.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    _extra_keys_are_entries: ClassVar[bool] = False
+    """True for maps (``paymentMethod.options``) whose extra keys are entries, not unknown fields."""
+
+
+def unknown_fields(model: BaseModel) -> Iterator[_Unknown]:
+    """Every unknown key in ``model`` and below: ``(location of its object, the object, the key)``.
+
+    The location is a tuple of wire names and list indexes (``("order", "lineItems", 0)``).
+    Maps whose extra keys are entries (``paymentMethod.options``) are searched, not reported.
+    """
+    yield from _unknown(model, ())
+
+
+def _unknown(value: Any, loc: tuple[str | int, ...]) -> Iterator[_Unknown]:
+    if isinstance(value, BaseModel):
+        extra = value.__pydantic_extra__ or {}
+        entries = getattr(value, "_extra_keys_are_entries", False)
+        for name, info in type(value).model_fields.items():
+            if name in value.model_fields_set:
+                yield from _unknown(getattr(value, name), (*loc, info.alias or name))
+        for key, item in extra.items():
+            if entries:
+                yield from _unknown(item, (*loc, key))
+            else:
+                yield loc, value, key
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unknown(item, (*loc, index))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, BaseModel | list | dict):
+                yield from _unknown(item, (*loc, key))
 
 
 class ResponseModel(BaseModel):
