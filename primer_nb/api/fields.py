@@ -15,8 +15,9 @@ Primer adds never breaks a notebook.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+import typing
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -326,34 +327,56 @@ class NestedRequestModel(RequestModel):
     """True for maps (``paymentMethod.options``) whose extra keys are entries, not unknown fields."""
 
 
-def unknown_fields(model: BaseModel) -> Iterator[_Unknown]:
+def unknown_fields(model: BaseModel) -> list[_Unknown]:
     """Every unknown key in ``model`` and below: ``(location of its object, the object, the key)``.
 
     The location is a tuple of wire names and list indexes (``("order", "lineItems", 0)``).
     Maps whose extra keys are entries (``paymentMethod.options``) are searched, not reported.
     """
-    yield from _unknown(model, ())
+    found: list[_Unknown] = []
+    _collect_unknown(model, (), found)
+    return found
 
 
-def _unknown(value: Any, loc: tuple[str | int, ...]) -> Iterator[_Unknown]:
+def _collect_unknown(value: Any, loc: tuple[str | int, ...], found: list[_Unknown]) -> None:
+    # On the sandbox's hot path: only fields that can hold a model are visited.
     if isinstance(value, BaseModel):
-        extra = value.__pydantic_extra__ or {}
-        entries = getattr(value, "_extra_keys_are_entries", False)
-        for name, info in type(value).model_fields.items():
-            if name in value.model_fields_set:
-                yield from _unknown(getattr(value, name), (*loc, info.alias or name))
-        for key, item in extra.items():
-            if entries:
-                yield from _unknown(item, (*loc, key))
-            else:
-                yield loc, value, key
+        fields_set = value.model_fields_set
+        for name, alias in _fields_holding_models(type(value)):
+            if name in fields_set:
+                child = getattr(value, name)
+                if child is not None:
+                    _collect_unknown(child, (*loc, alias), found)
+        extra = value.__pydantic_extra__
+        if extra:
+            entries = getattr(value, "_extra_keys_are_entries", False)
+            for key, item in extra.items():
+                if entries:
+                    _collect_unknown(item, (*loc, key), found)
+                else:
+                    found.append((loc, value, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _unknown(item, (*loc, index))
+            _collect_unknown(item, (*loc, index), found)
     elif isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(item, BaseModel | list | dict):
-                yield from _unknown(item, (*loc, key))
+            _collect_unknown(item, (*loc, key), found)
+
+
+@functools.cache
+def _fields_holding_models(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """``(attribute, wire name)`` of each field whose type can hold a model (directly or in a list/dict)."""
+    return tuple(
+        (name, info.alias or name)
+        for name, info in model.model_fields.items()
+        if _holds_model(info.annotation)
+    )
+
+
+def _holds_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_model(arg) for arg in typing.get_args(annotation))
 
 
 class ResponseModel(BaseModel):
