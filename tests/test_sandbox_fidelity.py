@@ -24,7 +24,7 @@ from primer_nb.api.protocol import API_VERSION, SUPPORTED_VERSIONS, judge_versio
 from primer_nb.api.validation import parse_request, parse_update
 from primer_nb.cli import build_parser
 from primer_nb.client.preflight import suggest_field, unknown_field_messages
-from primer_nb.sandbox import LocalSandbox
+from primer_nb.sandbox import LocalSandbox, SandboxProcess
 
 from .conftest import REFERENCE
 
@@ -239,6 +239,15 @@ def test_strict_version_option_on_the_command_line():
     assert parser.parse_args(["sandbox", "--lenient-version"]).strict_version is False  # hidden no-op
     sandbox_help = parser._subparsers._group_actions[0].choices["sandbox"].format_help()
     assert "--strict-version" in sandbox_help and "--lenient-version" not in sandbox_help
+
+
+def test_strict_version_reaches_a_sandbox_process():
+    with SandboxProcess(strict_version=True) as sandbox:
+        url = f"{sandbox.base_url}/client-session"
+        assert httpx.post(url, json={}, headers={"X-Api-Key": sandbox.api_key}).status_code == 422
+    with SandboxProcess() as sandbox:
+        url = f"{sandbox.base_url}/client-session"
+        assert httpx.post(url, json={}, headers={"X-Api-Key": sandbox.api_key}).status_code == 200
 
 
 def test_strict_sandbox_names_the_header():
