@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from primer_nb import PrimerClient, PrimerPreflightWarning
 from primer_nb.api.errors import PrimerValidationError, VersionGoneError, error_from_response
@@ -24,7 +26,7 @@ from primer_nb.api.protocol import API_VERSION, SUPPORTED_VERSIONS, judge_versio
 from primer_nb.api.validation import parse_request, parse_update
 from primer_nb.cli import build_parser
 from primer_nb.client.preflight import suggest_field, unknown_field_messages
-from primer_nb.sandbox import LocalSandbox, SandboxProcess
+from primer_nb.sandbox import LocalSandbox, SandboxProcess, build_service
 
 from .conftest import REFERENCE
 
@@ -608,3 +610,62 @@ def test_whole_second_creation_still_writes_microseconds(sandbox, api):
     sandbox.clock.set(datetime(2025, 3, 1, 12, tzinfo=UTC))
     text = create(api, {})["clientTokenExpirationDate"]
     assert len(text.split(".")[1]) == 6
+
+
+# ---------------------------------------------------------------- never 5xx, whatever a PATCH holds
+
+json_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**64), 2**64)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=6)
+)
+json_values = st.recursive(
+    json_leaves,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["amount", "options", "vaultOnSuccess", "x", "", "GOOGLE_PAY"]),
+            children,
+            max_size=3,
+        )
+    ),
+    max_leaves=10,
+)
+patch_bodies = st.dictionaries(
+    st.sampled_from(
+        [
+            "orderId",
+            "customerId",
+            "currencyCode",
+            "amount",
+            "metadata",
+            "customer",
+            "order",
+            "paymentMethod",
+            "surprise",
+        ]
+    ),
+    json_values,
+    max_size=4,
+)
+
+
+@settings(max_examples=300, database=None)
+@given(body=patch_bodies)
+def test_a_patch_with_a_valid_token_never_fails_the_server(body):
+    service = build_service()
+    try:
+        headers = {"x-api-key": "k", "content-type": "application/json"}
+        session = json.dumps({"orderId": "o", "paymentMethod": {"options": OPTIONS}}).encode()
+        token = service.create(headers, session, "http://sb/").body["clientToken"]
+        before = service.retrieve(token).body
+        reply = service.update(headers, json.dumps({**body, "clientToken": token}).encode())
+        assert reply.status in (200, 400, 422), reply.body
+        after = service.retrieve(token).body
+        assert after["paymentMethod"]["options"] == OPTIONS
+        if reply.status != 200:
+            assert after == before
+    finally:
+        service.store.close()
