@@ -41,12 +41,12 @@ _Body = TypeVar("_Body", ClientSessionRequest, ClientSessionUpdate)
 MAX_BODY_BYTES = 1024 * 1024
 
 # Primer's words, from its spec's error examples (see the README's "where sources disagree").
-INVALID_TOKEN = ("The client token is invalid.", "Please provide a valid client token.")
-METADATA_EMPTY_KEY = (
+_INVALID_TOKEN = ("The client token is invalid.", "Please provide a valid client token.")
+_METADATA_EMPTY_KEY = (
     "Metadata field contains empty string key.",
     "Either remove empty string keys or provide non-empty string instead.",
 )
-VALIDATION_FAILED = "We were unable to validate your request, please check your payload against /docs/api"
+_VALIDATION_FAILED = "We were unable to validate your request, please check your payload against /docs/api"
 
 # The kit's own reasons, given in validationErrors beside Primer's generic token message.
 _TOKEN_PROBLEMS = {
@@ -177,21 +177,21 @@ class SandboxService:
     def invalid(self, errors: list[FieldError], model: str) -> Reply:
         """400 ``MetadataContainsEmptyKey`` or 422 ``RequestValidationError`` listing ``errors``."""
         if any(error.code == "metadata_empty_key" for error in errors):
-            return error_reply(self.ids, 400, "MetadataContainsEmptyKey", *METADATA_EMPTY_KEY)
+            return error_reply(self.ids, 400, "MetadataContainsEmptyKey", *_METADATA_EMPTY_KEY)
         return self._validation_reply(model, errors)
 
     def _validation_reply(self, model: str, errors: list[FieldError]) -> Reply:
         # Primer's 422 example has its generic description and no recoverySuggestion;
         # what to fix goes in each validationErrors item.
         return error_reply(
-            self.ids, 422, "RequestValidationError", VALIDATION_FAILED, None,
+            self.ids, 422, "RequestValidationError", _VALIDATION_FAILED, None,
             validation_errors=[validation_group(model, errors)],
         )  # fmt: skip
 
     def _token_error(self, reason: str, model: str) -> Reply:
         problem = FieldError("$.clientToken", _TOKEN_PROBLEMS[reason], reason)
         return error_reply(
-            self.ids, 400, "ClientSessionValidationError", *INVALID_TOKEN,
+            self.ids, 400, "ClientSessionValidationError", *_INVALID_TOKEN,
             validation_errors=[validation_group(model, [problem])],
         )  # fmt: skip
 
