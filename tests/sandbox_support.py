@@ -47,10 +47,17 @@ BASKET_TOTAL = 2 * 2500 - 500 + 800 + 160 + 399 + 50
 
 
 def error_of(response: httpx.Response) -> dict:
-    """The ``error`` object of an envelope, after checking the envelope's shape."""
+    """The ``error`` object of an envelope, after checking the envelope's shape.
+
+    Every error says how to fix it: in ``recoverySuggestion``, or for a 422 (whose
+    example in Primer's spec has none) in each ``validationErrors`` item.
+    """
     envelope = ApiError.model_validate(response.json())
     assert envelope.error.diagnostics_id and envelope.error.diagnostics_id.isdigit()
-    assert envelope.error.recovery_suggestion
+    if response.status_code == 422:
+        assert all(e["description"] for g in envelope.error.validation_errors for e in g["errors"])
+    else:
+        assert envelope.error.recovery_suggestion
     return response.json()["error"]
 
 

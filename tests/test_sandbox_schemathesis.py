@@ -12,12 +12,14 @@ Adjustments, each because the published spec is wrong or silent:
   which requires an offset) while its description says "UTC with no timezone
   info" and Primer's samples carry no offset; the format is dropped.
 - ``status_code_conformance`` is excluded: the spec lists only 200/400/422, but
-  the API also answers 401 (bad key), and the sandbox 413 (body too large) and
-  415 (not JSON), which Primer's "API responses" page documents in general terms.
-- ``positive_data_acceptance`` is excluded: the sandbox is deliberately stricter
-  than the spec (ISO currency enum on PATCH, integer/string-only metadata,
-  refusal of unknown nested keys and of negative line totals, X-Api-Version
-  exactly "2.4"); see the behaviour notes in the README.
+  the API also answers 401 (bad key) and 410 (a version past its end of life),
+  and the sandbox 413 (body too large) and 415 (a body that is not JSON), which
+  Primer's "API responses" page documents in general terms.
+- ``positive_data_acceptance`` is excluded: the sandbox keeps a few refusals the
+  request schemas do not state (integer/string-only metadata, negative line
+  totals, a PATCH leaving orderId/customerId over 255 characters or a currency
+  outside ISO 4217, which the response schema cannot hold, unknown
+  X-Api-Version values); see "where sources disagree" in the README.
 """
 
 from __future__ import annotations

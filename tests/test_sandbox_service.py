@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -77,11 +78,9 @@ def test_without_a_configured_key_any_non_empty_key_is_accepted():
     )
 
 
-@pytest.mark.parametrize("version", [None, "2.3", "2.4.0", ""])
-def test_version_header_must_be_2_4(service, version):
-    headers = {"X-Api-Key": KEY}
-    if version is not None:
-        headers["X-Api-Version"] = version
+@pytest.mark.parametrize("version", ["2.4.0", "", "1.7", "abc"])
+def test_version_header_must_name_a_supported_version(service, version):
+    headers = {"X-Api-Key": KEY, "X-Api-Version": version}
     response = ServiceClient(service, headers).post("/client-session", json={})
     assert response.status_code == 422
     error = error_of(response)
@@ -89,19 +88,24 @@ def test_version_header_must_be_2_4(service, version):
     assert error["validationErrors"][0]["errors"][0]["path"] == "$.headers['X-Api-Version']"
 
 
-def test_lenient_version_accepts_a_missing_header():
-    service = build_service(lenient_version=True)
-    assert ServiceClient(service, {"X-Api-Key": "k"}).post("/client-session", json={}).status_code == 200
-    wrong = ServiceClient(service, {"X-Api-Key": "k", "X-Api-Version": "2.1"}).post(
+def test_strict_version_refuses_a_missing_header_and_older_versions():
+    service = build_service(strict_version=True)
+    assert ServiceClient(service, {"X-Api-Key": "k"}).post("/client-session", json={}).status_code == 422
+    older = ServiceClient(service, {"X-Api-Key": "k", "X-Api-Version": "2.1"}).post(
         "/client-session", json={}
     )
-    assert wrong.status_code == 422
+    assert older.status_code == 422
 
 
 def test_auth_is_judged_before_the_version_and_faults_after_both(service):
     service.faults.set(rate=1.0, statuses=[503], seed=1)
     assert ServiceClient(service, {"X-Api-Version": "9"}).post("/client-session", json={}).status_code == 401
-    assert ServiceClient(service, {"X-Api-Key": KEY}).post("/client-session", json={}).status_code == 422
+    assert (
+        ServiceClient(service, {"X-Api-Key": KEY, "X-Api-Version": "9"})
+        .post("/client-session", json={})
+        .status_code
+        == 422
+    )
     assert ServiceClient(service, HEADERS).post("/client-session", json={}).status_code == 503
 
 
@@ -120,7 +124,7 @@ def test_create_returns_a_jwt_expiring_in_24_hours(service, api):
     expires = datetime.fromisoformat(body["clientTokenExpirationDate"])
     assert expires.tzinfo is None  # naive UTC, as the API writes it
     assert len(body["clientTokenExpirationDate"].split(".")[1]) == 6  # with microseconds
-    assert expires.replace(tzinfo=UTC).timestamp() == claims["exp"]
+    assert math.floor(expires.replace(tzinfo=UTC).timestamp()) == claims["exp"]
     assert abs(expires.replace(tzinfo=UTC) - (before + timedelta(hours=24))) < timedelta(seconds=5)
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(token, "not-the-secret-but-long-enough-for-hs256!!", algorithms=["HS256"])
@@ -266,7 +270,7 @@ def test_expired_tokens_are_refused_on_get_and_patch(service, api):
         assert response.status_code == 400
         error = error_of(response)
         assert error["errorId"] == "ClientSessionValidationError"
-        assert "expired" in error["description"]
+        assert "expired" in error["validationErrors"][0]["errors"][0]["description"]
 
 
 # ---------------------------------------------------------------- update
@@ -367,7 +371,7 @@ def test_validation_errors_use_primer_paths(api):
     group = error["validationErrors"][0]
     assert group["model"] == "ClientSessionAPIRequest"
     assert group["errors"][0]["path"] == "$.order.lineItems[1].amount"
-    assert "$.order.lineItems[1].amount" in error["recoverySuggestion"]
+    assert "negative" in group["errors"][0]["description"]
 
 
 def test_empty_metadata_key_is_400(api):
@@ -382,8 +386,8 @@ def test_empty_metadata_key_is_400(api):
         (b"{not json", "application/json", 422),
         (b"[1, 2]", "application/json", 422),
         (b"\xff\xfe", "application/json", 422),
-        (b'{"orderId": "x"}', "text/plain", 415),
-        (b'{"orderId": "x"}', "", 415),
+        (b"orderId=x", "application/x-www-form-urlencoded", 415),
+        (b"orderId=x", "", 415),
         (b"null", "application/json", 422),
     ],
 )

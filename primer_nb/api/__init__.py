@@ -4,7 +4,7 @@ Independent of any transport, server or screen (no httpx, FastAPI, pandas or
 ipywidgets here, and no I/O), it holds:
 
 =====================  ==========================================================
-``protocol``           API version, paths, header names
+``protocol``           API versions and their lifecycle, paths, header names
 ``fields``             field types (money, codes, texts) and the base models
 ``session``            the Client Session v2.4 request and response models
 ``money``              integer minor units and the session totals rule

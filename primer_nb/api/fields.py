@@ -1,15 +1,25 @@
 """Field types and base models shared by every request and response model of the API.
 
 Money is a non-negative int64 of minor units and never a float; codes are
-checked against ISO lists; texts carry the spec's length limits. Request
-models (:class:`RequestModel`) refuse unknown keys; response models
-(:class:`ResponseModel`) keep them, so a field Primer adds never breaks a notebook.
+checked against ISO lists; texts carry the spec's length limits; every
+``format`` the spec's request schemas declare (``int64``, ``email``,
+``date-time``, ``uri``) is enforced.
+
+Request models follow the spec's ``additionalProperties``: the two top-level
+request objects are closed (:class:`RequestModel` refuses unknown keys), every
+nested object is open (:class:`NestedRequestModel` accepts them, as Primer
+does, and ``to_wire(known_only=True)`` leaves them out, as Primer's responses
+do). Response models (:class:`ResponseModel`) keep unknown keys, so a field
+Primer adds never breaks a notebook.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Annotated, Any, Literal
+import typing
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -33,10 +43,14 @@ __all__ = [
     "CardNetwork",
     "CountryCode",
     "CurrencyCode",
+    "DateTime",
     "Email",
     "FirstPaymentReason",
+    "IntervalCount",
     "Metadata",
     "Money",
+    "NestedRequestModel",
+    "Number",
     "OptionalText255",
     "PaymentType",
     "ProductType",
@@ -46,6 +60,8 @@ __all__ = [
     "SurchargeNetwork",
     "Text255",
     "Text1024",
+    "Uri",
+    "unknown_fields",
 ]
 
 INT64_MAX = 2**63 - 1
@@ -118,6 +134,46 @@ def _email(value: str) -> str:
     return value  # keep what the caller wrote; Primer stores it as sent
 
 
+def _number(value: Any) -> Any:
+    # JSON Schema "number": an int or a float, never a numeric string or a bool.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("number", "must be a JSON number, got {input}", {"input": repr(value)})
+    return value
+
+
+def _date_time(value: Any) -> Any:
+    # format: date-time is RFC 3339's date-time: a string with a date, a time and
+    # an offset ("Z" or "+02:00"), as every example in Primer's spec has.
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise PydanticCustomError(
+                "date_time_format", "needs a timezone (e.g. tzinfo=UTC); RFC 3339 date-times carry an offset"
+            )
+        return value
+    from rfc3339_validator import validate_rfc3339
+
+    if not isinstance(value, str) or not validate_rfc3339(value):
+        raise PydanticCustomError(
+            "date_time_format",
+            "{input} is not an RFC 3339 date-time; write it like 2025-06-01T00:00:00Z "
+            "(date, time and offset)",
+            {"input": repr(value)},
+        )
+    return value
+
+
+def _uri(value: str) -> str:
+    from rfc3986_validator import validate_rfc3986
+
+    if not validate_rfc3986(value, rule="URI"):
+        raise PydanticCustomError(
+            "uri_format",
+            "{input} is not an absolute URI (RFC 3986); write it like https://example.com/manage",
+            {"input": repr(value)},
+        )
+    return value  # kept as written: Primer stores what it was sent
+
+
 def _metadata_value(value: Any) -> str | int:
     if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
         return value
@@ -141,6 +197,13 @@ def _metadata_keys(value: dict[str, Any]) -> dict[str, Any]:
 Money = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=INT64_MAX)]
 """A non-negative int64 amount in the currency's minor units."""
 Quantity = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=INT64_MAX)]
+IntervalCount = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=INT64_MAX)]
+"""Apple Pay's ``recurringIntervalCount``: an int64 of at least 1."""
+Number = Annotated[float, BeforeValidator(_number)]
+DateTime = Annotated[datetime, BeforeValidator(_date_time)]
+"""``format: date-time``: an RFC 3339 string (or an aware ``datetime``)."""
+Uri = Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_uri)]
+"""``format: uri`` as Apple Pay's ``managementUrl`` has it: an absolute URI of 1 to 1024 characters."""
 Text255 = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 OptionalText255 = Annotated[str, StringConstraints(max_length=255)]
 Text1024 = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
@@ -219,7 +282,7 @@ DEFAULT_CARD_NETWORKS: tuple[str, ...] = (
 
 
 class RequestModel(BaseModel):
-    """Strict base: camelCase aliases, unknown keys refused."""
+    """Strict base for the spec's closed request objects: camelCase aliases, unknown keys refused."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -228,13 +291,90 @@ class RequestModel(BaseModel):
         extra="forbid",
     )
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self, *, known_only: bool = False) -> dict[str, Any]:
         """Return the JSON body for Primer: camelCase, only the fields that were set.
 
         Explicit ``None`` values stay in (as JSON ``null``), because a PATCH
-        uses ``null`` to clear a field.
+        uses ``null`` to clear a field. Unknown keys of nested objects are
+        sent as given unless ``known_only``, which leaves them out, as Primer
+        does when it stores a session.
         """
-        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        body = self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        if known_only:
+            for loc, _model, key in unknown_fields(self):
+                parent: Any = body
+                for part in loc:
+                    parent = parent[part]
+                del parent[key]
+        return body
+
+
+_Unknown = tuple[tuple[str | int, ...], BaseModel, str]
+
+
+class NestedRequestModel(RequestModel):
+    """Base for nested request objects, which the spec leaves open.
+
+    Unknown keys are accepted and kept, so the client sends what it was given
+    (Primer ignores them) and the pre-flight check can flag a likely typo.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    _extra_keys_are_entries: ClassVar[bool] = False
+    """True for maps (``paymentMethod.options``) whose extra keys are entries, not unknown fields."""
+
+
+def unknown_fields(model: BaseModel) -> list[_Unknown]:
+    """Every unknown key in ``model`` and below: ``(location of its object, the object, the key)``.
+
+    The location is a tuple of wire names and list indexes (``("order", "lineItems", 0)``).
+    Maps whose extra keys are entries (``paymentMethod.options``) are searched, not reported.
+    """
+    found: list[_Unknown] = []
+    _collect_unknown(model, (), found)
+    return found
+
+
+def _collect_unknown(value: Any, loc: tuple[str | int, ...], found: list[_Unknown]) -> None:
+    # On the sandbox's hot path: only fields that can hold a model are visited.
+    if isinstance(value, BaseModel):
+        fields_set = value.model_fields_set
+        for name, alias in _fields_holding_models(type(value)):
+            if name in fields_set:
+                child = getattr(value, name)
+                if child is not None:
+                    _collect_unknown(child, (*loc, alias), found)
+        extra = value.__pydantic_extra__
+        if extra:
+            entries = getattr(value, "_extra_keys_are_entries", False)
+            for key, item in extra.items():
+                if entries:
+                    _collect_unknown(item, (*loc, key), found)
+                else:
+                    found.append((loc, value, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _collect_unknown(item, (*loc, index), found)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _collect_unknown(item, (*loc, key), found)
+
+
+@functools.cache
+def _fields_holding_models(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """``(attribute, wire name)`` of each field whose type can hold a model (directly or in a list/dict)."""
+    return tuple(
+        (name, info.alias or name)
+        for name, info in model.model_fields.items()
+        if _holds_model(info.annotation)
+    )
+
+
+def _holds_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_model(arg) for arg in typing.get_args(annotation))
 
 
 class ResponseModel(BaseModel):

@@ -6,7 +6,9 @@ and ``paymentMethod`` (:data:`MERGED_OBJECTS`) are merged one level deep, their
 own children (addresses, ``shipping``, every array) replaced whole; ``null``
 deletes at any level. :func:`patch_body` is its inverse: the smallest PATCH
 that turns one session into another. ``paymentMethod.options``
-(:data:`NOT_PATCHABLE`) cannot be patched, so the inverse leaves it out.
+(:data:`NOT_PATCHABLE`) cannot be patched, so the inverse leaves it out, and
+:func:`refused_changes` names a PATCH that would change or delete it, even
+by clearing its parent (``"paymentMethod": null``).
 
 Sessions are camelCase wire dicts; Primer leaves empty values out of its
 answers, which :func:`strip_empty` reproduces.
@@ -18,7 +20,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MERGED_OBJECTS", "NOT_PATCHABLE", "apply_patch", "patch_body", "strip_empty"]
+from primer_nb.api.envelope import FieldError
+
+__all__ = ["MERGED_OBJECTS", "NOT_PATCHABLE", "apply_patch", "patch_body", "refused_changes", "strip_empty"]
 
 MERGED_OBJECTS = frozenset({"customer", "order", "paymentMethod"})
 """Top-level objects a PATCH merges one level deep; everything else is replaced whole."""
@@ -65,6 +69,38 @@ def apply_patch(state: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[st
         else:
             result[key] = strip_empty(copy.deepcopy(value))
     return strip_empty(result)
+
+
+def refused_changes(state: Mapping[str, Any], changes: Mapping[str, Any]) -> list[FieldError]:
+    """The fields of :data:`NOT_PATCHABLE` that ``changes`` would alter in ``state``, as errors.
+
+    Sending the field at all (``null`` included) is refused; so is clearing
+    its parent object (``"paymentMethod": null``) while the session holds it.
+    Clearing a parent that holds none of them is allowed: it clears the rest.
+    """
+    refused: list[FieldError] = []
+    for parent, child in sorted(NOT_PATCHABLE):
+        if parent not in changes:
+            continue
+        value = changes[parent]
+        current = state.get(parent)
+        if isinstance(value, Mapping) and child in value:
+            reason = f"{parent}.{child} cannot be changed by PATCH /client-session"
+        elif value is None and isinstance(current, Mapping) and child in current:
+            reason = (
+                f"{parent}: null would delete {parent}.{child}, which PATCH /client-session cannot "
+                f"change; clear the other {parent} fields one by one instead"
+            )
+        else:
+            continue
+        refused.append(
+            FieldError(
+                f"$.{parent}.{child}",
+                f"{reason}; create a new session with the {child} you need",
+                "options_not_updatable",
+            )
+        )
+    return refused
 
 
 def patch_body(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:

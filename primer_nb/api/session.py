@@ -6,7 +6,12 @@ exclude_unset=True)``) is exactly the body Primer expects. Both names are
 accepted when building a model.
 
 Request models (:class:`ClientSessionRequest`, :class:`ClientSessionUpdate`
-and their parts) forbid unknown keys and enforce every limit of the spec.
+and their parts) enforce every limit and format of the spec. Like the spec,
+they refuse unknown keys at the top level only; nested objects accept them
+(Primer ignores them: ``to_wire(known_only=True)`` drops them, and the
+client's pre-flight check warns about likely typos). The PATCH body has the
+PATCH schema's looser ``orderId``, ``customerId`` and ``currencyCode``;
+:class:`ClientSessionState` is what the merged session must still satisfy.
 Response models (:class:`ClientSession` and the ``Session*`` parts) accept
 unknown keys, so a field Primer adds tomorrow never breaks a notebook.
 
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AliasChoices,
@@ -46,10 +51,14 @@ from primer_nb.api.fields import (
     CardNetwork,
     CountryCode,
     CurrencyCode,
+    DateTime,
     Email,
     FirstPaymentReason,
+    IntervalCount,
     Metadata,
     Money,
+    NestedRequestModel,
+    Number,
     OptionalText255,
     PaymentType,
     ProductType,
@@ -59,6 +68,7 @@ from primer_nb.api.fields import (
     SurchargeNetwork,
     Text255,
     Text1024,
+    Uri,
 )
 from primer_nb.api.masking import mask_token
 from primer_nb.api.protocol import CLIENT_SESSION_PATH
@@ -72,6 +82,7 @@ __all__ = [
     "CardOption",
     "ClientSession",
     "ClientSessionRequest",
+    "ClientSessionState",
     "ClientSessionUpdate",
     "Customer",
     "Fee",
@@ -94,7 +105,7 @@ __all__ = [
 # --------------------------------------------------------------------------- customer
 
 
-class Address(RequestModel):
+class Address(NestedRequestModel):
     """A billing or shipping address (``OptionalAddressAPISchema``)."""
 
     first_name: Text255 | None = None
@@ -107,7 +118,7 @@ class Address(RequestModel):
     postal_code: Text255 | None = None
 
 
-class Customer(RequestModel):
+class Customer(NestedRequestModel):
     """The customer's details (``CheckoutCustomerDetailsAPISchema``)."""
 
     email_address: Email | None = None
@@ -123,7 +134,7 @@ class Customer(RequestModel):
 # --------------------------------------------------------------------------- order
 
 
-class ProductData(RequestModel):
+class ProductData(NestedRequestModel):
     """Details of the product behind a line item."""
 
     sku: Text255 | None = None
@@ -131,12 +142,12 @@ class ProductData(RequestModel):
     color: Text255 | None = None
     global_trade_item_number: Text255 | None = None
     manufacturer_part_number: Text255 | None = None
-    weight: Annotated[float, Field(ge=0)] | None = None
+    weight: Annotated[Number, Field(ge=0)] | None = None
     weight_unit: Text255 | None = None
     page_url: Text1024 | None = None
 
 
-class LineItem(RequestModel):
+class LineItem(NestedRequestModel):
     """One line of the order. Its total is ``amount × quantity − discountAmount + taxAmount``."""
 
     item_id: Text255 | None = None
@@ -170,7 +181,7 @@ class LineItem(RequestModel):
         )  # fmt: skip
 
 
-class Fee(RequestModel):
+class Fee(NestedRequestModel):
     """A fee charged on the order (a ``SURCHARGE``, a currency conversion fee...)."""
 
     amount: Money
@@ -178,7 +189,7 @@ class Fee(RequestModel):
     description: Text255 | None = None
 
 
-class Shipping(RequestModel):
+class Shipping(NestedRequestModel):
     """The shipping charged on the order."""
 
     amount: Money | None = None
@@ -187,7 +198,7 @@ class Shipping(RequestModel):
     method_description: str | None = None
 
 
-class Order(RequestModel):
+class Order(NestedRequestModel):
     """The order: line items, fees, shipping and countries (``OrderDetailsAPISchema``)."""
 
     line_items: list[LineItem] | None = None
@@ -204,26 +215,26 @@ class Order(RequestModel):
 # --------------------------------------------------------------------------- payment method
 
 
-class Surcharge(RequestModel):
+class Surcharge(NestedRequestModel):
     """A surcharge for one payment method or card network, in minor units."""
 
     amount: Money | None = None
 
 
-class CardNetworkOption(RequestModel):
+class CardNetworkOption(NestedRequestModel):
     """Options for one card network."""
 
     surcharge: Surcharge | None = None
 
 
-class CardOption(RequestModel):
+class CardOption(NestedRequestModel):
     """``paymentMethod.options.PAYMENT_CARD``."""
 
     networks: dict[SurchargeNetwork, CardNetworkOption] | None = None
     capture_vaulted_card_cvv: StrictBool | None = None
 
 
-class _ApplePayBilling(RequestModel):
+class _ApplePayBilling(NestedRequestModel):
     label: Text1024
     amount: Money | None = None
 
@@ -231,10 +242,10 @@ class _ApplePayBilling(RequestModel):
 class ApplePayRegularBilling(_ApplePayBilling):
     """The recurring charge of an Apple Pay recurring payment request."""
 
-    recurring_start_date: datetime | None = None
-    recurring_end_date: datetime | None = None
+    recurring_start_date: DateTime | None = None
+    recurring_end_date: DateTime | None = None
     recurring_interval_unit: ApplePayIntervalUnit | None = None
-    recurring_interval_count: Annotated[int, Field(ge=1)] | None = None
+    recurring_interval_count: IntervalCount | None = None
 
 
 class ApplePayTrialBilling(ApplePayRegularBilling):
@@ -244,7 +255,7 @@ class ApplePayTrialBilling(ApplePayRegularBilling):
 class ApplePayDeferredBilling(_ApplePayBilling):
     """The later charge of an Apple Pay deferred payment request."""
 
-    deferred_payment_date: datetime
+    deferred_payment_date: DateTime
 
 
 class ApplePayAutomaticReloadBilling(_ApplePayBilling):
@@ -253,10 +264,10 @@ class ApplePayAutomaticReloadBilling(_ApplePayBilling):
     automatic_reload_threshold_amount: Money
 
 
-class _ApplePayRequest(RequestModel):
+class _ApplePayRequest(NestedRequestModel):
     payment_description: Text1024 | None = None
     billing_agreement: Text1024 | None = None
-    management_url: Text1024
+    management_url: Uri
 
 
 class ApplePayRecurringRequest(_ApplePayRequest):
@@ -270,7 +281,7 @@ class ApplePayDeferredRequest(_ApplePayRequest):
     """An Apple Pay deferred payment request."""
 
     deferred_billing: ApplePayDeferredBilling
-    free_cancellation_date: datetime | None = None
+    free_cancellation_date: DateTime | None = None
     free_cancellation_time_zone: Annotated[str, StringConstraints(min_length=3, max_length=50)] | None = None
 
 
@@ -280,7 +291,7 @@ class ApplePayAutomaticReloadRequest(_ApplePayRequest):
     automatic_reload_billing: ApplePayAutomaticReloadBilling
 
 
-class ApplePayOption(RequestModel):
+class ApplePayOption(NestedRequestModel):
     """``paymentMethod.options.APPLE_PAY``."""
 
     merchant_name: Text1024 | None = None
@@ -289,7 +300,7 @@ class ApplePayOption(RequestModel):
     automatic_reload_request: ApplePayAutomaticReloadRequest | None = None
 
 
-class MethodOption(RequestModel):
+class MethodOption(NestedRequestModel):
     """Options of any other payment method type (``GOOGLE_PAY``, ``KLARNA``...)."""
 
     surcharge: Surcharge
@@ -297,17 +308,18 @@ class MethodOption(RequestModel):
     merchant_name: str | None = None
 
 
-class MethodOptions(RequestModel):
+class MethodOptions(NestedRequestModel):
     """``paymentMethod.options``: a map keyed by payment method type."""
 
     model_config = ConfigDict(extra="allow")
     __pydantic_extra__: dict[str, MethodOption] = Field(init=False)
+    _extra_keys_are_entries: ClassVar[bool] = True
 
     payment_card: CardOption | None = Field(None, alias="PAYMENT_CARD")
     apple_pay: ApplePayOption | None = Field(None, alias="APPLE_PAY")
 
 
-class PaymentMethodOptions(RequestModel):
+class PaymentMethodOptions(NestedRequestModel):
     """``paymentMethod``: vaulting, descriptor, payment type and per-method options."""
 
     vault_on_success: StrictBool | None = None
@@ -334,18 +346,19 @@ class PaymentMethodOptions(RequestModel):
 
 
 class PaymentMethodUpdate(PaymentMethodOptions):
-    """``paymentMethod`` in a PATCH: everything but ``options`` can change."""
+    """``paymentMethod`` in a PATCH: everything but ``options`` can change.
+
+    Sending ``options`` at all is refused, ``null`` included: it would delete them.
+    """
 
     @field_validator("options", mode="before")
     @classmethod
     def _options_not_updatable(cls, value: Any) -> Any:
-        if value is not None:
-            raise PydanticCustomError(
-                "options_not_updatable",
-                "paymentMethod.options cannot be changed by PATCH /client-session; "
-                "remove it from the update, or create a new session with the options you need",
-            )
-        return value
+        raise PydanticCustomError(
+            "options_not_updatable",
+            "paymentMethod.options cannot be changed or cleared by PATCH /client-session; "
+            "remove it from the update, or create a new session with the options you need",
+        )
 
 
 # --------------------------------------------------------------------------- requests
@@ -374,23 +387,45 @@ class ClientSessionRequest(_SessionFields):
     """The body of ``POST /client-session``. Every field is optional."""
 
 
+class ClientSessionState(_SessionFields):
+    """A whole session as Primer can return it: the state a PATCH must leave behind.
+
+    POST's rules, except that ``orderId`` and ``customerId`` may be empty: the
+    PATCH schema sets no lower limit and the response schema
+    (``ClientSessionAPIResponse``) only a maximum of 255 characters. The
+    response schema also keeps ``currencyCode`` to the ISO 4217 enum.
+    """
+
+    order_id: OptionalText255 | None = None
+    customer_id: OptionalText255 | None = None
+
+
 class ClientSessionUpdate(_SessionFields):
     """The body of ``PATCH /client-session``: ``clientToken`` plus only what changes.
 
     ``None`` set explicitly (``ClientSessionUpdate(client_token=t, customer_id=None)``)
     is sent as ``null`` and clears the field; a field never set is left alone.
+    ``orderId``, ``customerId`` and ``currencyCode`` are plain strings, as in
+    the PATCH schema; the merged session must still satisfy
+    :class:`ClientSessionState` (the sandbox checks).
     """
 
     client_token: Annotated[str, StringConstraints(min_length=1)]
+    order_id: str | None = None
+    customer_id: str | None = None
+    currency_code: str | None = None
     payment_method: PaymentMethodUpdate | None = None
 
     def __repr_args__(self):  # type: ignore[no-untyped-def]
         for name, value in super().__repr_args__():
             yield name, mask_token(value) if name == "client_token" else value
 
-    def changes(self) -> dict[str, Any]:
-        """The fields this update sets (camelCase, ``None`` for cleared), without the token."""
-        body = self.to_wire()
+    def changes(self, *, known_only: bool = False) -> dict[str, Any]:
+        """The fields this update sets (camelCase, ``None`` for cleared), without the token.
+
+        ``known_only`` leaves out unknown keys of nested objects, which Primer ignores.
+        """
+        body = self.to_wire(known_only=known_only)
         body.pop("clientToken", None)
         return body
 

@@ -17,13 +17,14 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from primer_nb.api.errors import FieldError, PrimerValidationError
-from primer_nb.api.session import ClientSessionRequest, ClientSessionUpdate
+from primer_nb.api.session import ClientSessionRequest, ClientSessionState, ClientSessionUpdate
 
 __all__ = [
     "field_errors",
     "json_path",
     "parse_request",
     "parse_request_json",
+    "parse_session_state",
     "parse_update",
     "parse_update_json",
 ]
@@ -33,8 +34,8 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # What to do about the common pydantic error types; custom errors raised by
 # primer_nb.api.session already say how to fix themselves.
 _FIXES = {
-    "extra_forbidden": "this field is not part of the v2.4 schema; remove it or check the "
-    "spelling (fields are camelCase, e.g. lineItems)",
+    "extra_forbidden": "this field is not part of the v2.4 schema, which refuses unknown top-level "
+    "fields; remove it or check the spelling (fields are camelCase, e.g. lineItems)",
     "string_too_short": "send at least one character, or leave the field out",
     "string_too_long": "shorten it",
     "string_type": "send a JSON string",
@@ -127,6 +128,11 @@ def parse_request(data: Mapping[str, Any] | ClientSessionRequest) -> ClientSessi
 def parse_update(data: Mapping[str, Any] | ClientSessionUpdate) -> ClientSessionUpdate:
     """Validate a PATCH body (camelCase dict or model); raise :class:`PrimerValidationError`."""
     return _parse(ClientSessionUpdate, data, "ClientSessionUpdateAPIRequest")
+
+
+def parse_session_state(data: Mapping[str, Any]) -> ClientSessionState:
+    """Check that a whole session (e.g. after a PATCH) is one Primer can return; raise on failure."""
+    return _parse(ClientSessionState, data, "ClientSessionUpdateAPIRequest")
 
 
 def _parse_json(model: type[_Model], raw: bytes | str, model_name: str) -> _Model:

@@ -253,8 +253,13 @@ def _add_sandbox(
         "--deterministic", action="store_true", help="frozen clock and seeded ids, for reproducible output"
     )
     sandbox.add_argument(
-        "--lenient-version", action="store_true", help="treat a missing X-Api-Version header as 2.4"
+        "--strict-version",
+        action="store_true",
+        help="refuse any X-Api-Version but 2.4, a missing header included "
+        "(default: serve every version Primer supports, and a missing header)",
     )
+    # A hidden no-op, so scripts that pass it keep working: a missing header is served by default.
+    sandbox.add_argument("--lenient-version", action="store_true", help=argparse.SUPPRESS)
     sandbox.add_argument("--quiet", action="store_true", help="no access log (faster under load)")
     sandbox.set_defaults(handler=_run_sandbox, parser=sandbox)
 
@@ -302,7 +307,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
                 api_key=args.api_key or os.environ.get("PRIMER_NB_SANDBOX_KEY") or None,
                 profile=profile,
                 deterministic=args.deterministic,
-                lenient_version=args.lenient_version,
+                strict_version=args.strict_version,
                 quiet=args.quiet,
                 sock=sock,
             )

@@ -25,14 +25,15 @@ def build_service(
     db: str | Path | None = None,
     profile: str | Path | DashboardProfile | None = None,
     deterministic: bool = False,
-    lenient_version: bool = False,
+    strict_version: bool = False,
 ) -> SandboxService:
     """Assemble a :class:`SandboxService` from the user-facing options.
 
     ``db`` is a SQLite file (``None`` keeps everything in memory); ``profile``
     a profile or the path of one (the kit's default when ``None``);
     ``deterministic`` freezes the clock at a fixed start and seeds ids and the
-    signing secret, so two runs answer alike.
+    signing secret, so two runs answer alike; ``strict_version`` refuses any
+    ``X-Api-Version`` but 2.4, a missing header included.
     """
     if not isinstance(profile, DashboardProfile):
         profile = load_profile(profile)
@@ -44,6 +45,6 @@ def build_service(
         profile=profile,
         api_key=api_key,
         ids=IdSource(seed),
-        lenient_version=lenient_version,
+        strict_version=strict_version,
         secret=DETERMINISTIC_SECRET if deterministic else None,
     )

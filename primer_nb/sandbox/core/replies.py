@@ -46,7 +46,7 @@ def error_reply(
     status: int,
     error_id: str,
     description: str,
-    recovery: str,
+    recovery: str | None,
     *,
     validation_errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,

@@ -16,12 +16,18 @@ from primer_nb.api.envelope import FieldError, validation_group
 from primer_nb.api.errors import PrimerValidationError
 from primer_nb.api.masking import mask_token
 from primer_nb.api.money import session_amount
-from primer_nb.api.patching import apply_patch, strip_empty
-from primer_nb.api.protocol import API_KEY_HEADER, API_VERSION, API_VERSION_HEADER
+from primer_nb.api.patching import apply_patch, refused_changes, strip_empty
+from primer_nb.api.protocol import (
+    API_KEY_HEADER,
+    API_VERSION,
+    API_VERSION_HEADER,
+    SUPPORTED_VERSIONS,
+    judge_version,
+)
 from primer_nb.api.responses import create_body, session_body
 from primer_nb.api.session import ClientSessionRequest, ClientSessionUpdate
 from primer_nb.api.timestamps import expiration_text
-from primer_nb.api.validation import parse_request, parse_request_json, parse_update_json
+from primer_nb.api.validation import parse_request_json, parse_session_state, parse_update_json
 from primer_nb.sandbox.core.clock import SandboxClock
 from primer_nb.sandbox.core.faults import Fault, FaultInjector
 from primer_nb.sandbox.core.replies import IdSource, Reply, error_reply
@@ -34,11 +40,23 @@ _Body = TypeVar("_Body", ClientSessionRequest, ClientSessionUpdate)
 
 MAX_BODY_BYTES = 1024 * 1024
 
+# Primer's words, from its spec's error examples (see the README's "where sources disagree").
+_INVALID_TOKEN = ("The client token is invalid.", "Please provide a valid client token.")
+_METADATA_EMPTY_KEY = (
+    "Metadata field contains empty string key.",
+    "Either remove empty string keys or provide non-empty string instead.",
+)
+_VALIDATION_FAILED = "We were unable to validate your request, please check your payload against /docs/api"
+
+# The kit's own reasons, given in validationErrors beside Primer's generic token message.
 _TOKEN_PROBLEMS = {
-    "malformed": "The client token is invalid: it is not a token this sandbox issued.",
-    "unknown": "The client token is invalid: no session exists for it.",
-    "expired": "The client token has expired (tokens live 24 hours from creation).",
+    "malformed": "not a client token this sandbox issued (malformed, forged or from another sandbox); "
+    "create a session with POST /client-session and use its clientToken",
+    "unknown": "no session exists for this client token; create one with POST /client-session",
+    "expired": "this client token has expired (tokens live 24 hours from creation); "
+    "create a new session with POST /client-session",
 }
+_VERSIONS = ", ".join(v.number for v in SUPPORTED_VERSIONS)
 
 
 @dataclass(frozen=True)
@@ -59,7 +77,7 @@ class SandboxService:
     profile: DashboardProfile = DEFAULT_PROFILE
     api_key: str | None = None
     ids: IdSource = field(default_factory=IdSource)
-    lenient_version: bool = False
+    strict_version: bool = False
     secret: str | None = None
     tokens: TokenIssuer = field(init=False)
 
@@ -84,18 +102,32 @@ class SandboxService:
         return None
 
     def check_version(self, headers: Mapping[str, str]) -> Reply | None:
-        """422 unless ``X-Api-Version`` is ``2.4`` (a missing one is allowed in lenient mode)."""
-        version = headers.get("x-api-version")
-        if version == API_VERSION or (version is None and self.lenient_version):
+        """Judge ``X-Api-Version`` on the sandbox clock: 410 past end of life, 422 unknown or missing.
+
+        By default every version Primer supports is served (with v2.4's rules)
+        and a missing header is accepted, as Primer's getting-started page says;
+        ``strict_version`` refuses anything but 2.4, a missing header included.
+        """
+        verdict = judge_version(headers.get("x-api-version"), self.clock.now(), strict=self.strict_version)
+        if verdict.accepted:
             return None
-        problem = "is missing" if version is None else f"is {version!r}"
-        return error_reply(
-            self.ids, 422, "RequestValidationError",
-            f"The {API_VERSION_HEADER} header {problem}; this sandbox implements version {API_VERSION} only.",
-            f"Send the header {API_VERSION_HEADER}: {API_VERSION}.",
-            validation_errors=[validation_group("Headers", [
-                FieldError(f"$.headers['{API_VERSION_HEADER}']", f"must be '{API_VERSION}'")])],
-        )  # fmt: skip
+        if verdict.problem == "gone" and verdict.version is not None:
+            return error_reply(
+                self.ids, 410, "Gone",
+                f"API version {verdict.version.number} reached its end of life on "
+                f"{verdict.version.end_of_life_on}; calls with it are refused.",
+                f"Send {API_VERSION_HEADER}: {API_VERSION} (the kit's version).",
+            )  # fmt: skip
+        wanted = f"'{API_VERSION}'" if self.strict_version else f"one of {_VERSIONS}"
+        if verdict.problem == "missing":
+            reason = f"the header is missing; this sandbox runs in strict mode and needs {wanted}"
+        elif verdict.problem == "strict":
+            reason = f"is {verdict.sent!r}; this sandbox runs in strict mode and accepts only {wanted}"
+        else:
+            reason = f"is {verdict.sent!r}, not a version Primer supports; send {wanted}"
+        return self._validation_reply(
+            "Headers", [FieldError(f"$.headers['{API_VERSION_HEADER}']", reason, "api_version")]
+        )
 
     def admit(self, headers: Mapping[str, str]) -> Admission:
         """What every API call goes through first: auth, version, then an injected fault's draw.
@@ -129,29 +161,29 @@ class SandboxService:
             "Retry with backoff; clear faults with DELETE /_sandbox/faults.",
         )  # fmt: skip
 
-    def _refuse_body(self, headers: Mapping[str, str], body: bytes) -> Reply | None:
-        """415 unless the body is declared JSON, 413 when it is too large."""
-        content_type = headers.get("content-type", "")
-        if content_type.split(";")[0].strip().lower() != "application/json":
-            return error_reply(
-                self.ids, 415, "UnsupportedMediaType",
-                f"The body must be JSON, but Content-Type is {content_type or 'missing'!r}.",
-                "Send the header Content-Type: application/json.",
-            )  # fmt: skip
-        if len(body) > MAX_BODY_BYTES:
-            return self.too_large()
-        return None
-
     def _parsed(
         self, headers: Mapping[str, str], body: bytes, parse: Callable[[bytes], _Body]
     ) -> _Body | Reply:
-        """The validated body, or the reply that refuses it (415, 413, 400 or 422)."""
-        refused = self._refuse_body(headers, body)
-        if refused:
-            return refused
+        """The validated body, or the reply that refuses it (413, 415, 400 or 422).
+
+        A body that parses as JSON is judged whatever ``Content-Type`` it
+        declares (curl sends form encoding unless told otherwise, and Primer's
+        guides show such calls working); one that does not parse is 415 when
+        it was not declared JSON, else 422.
+        """
+        if len(body) > MAX_BODY_BYTES:
+            return self.too_large()
         try:
             return parse(body)
         except PrimerValidationError as exc:
+            content_type = headers.get("content-type", "")
+            declared_json = content_type.split(";")[0].strip().lower() == "application/json"
+            if not declared_json and any(error.code == "json_invalid" for error in exc.errors):
+                return error_reply(
+                    self.ids, 415, "UnsupportedMediaType",
+                    f"The body is not JSON, and Content-Type is {content_type or 'missing'!r}.",
+                    "Send a JSON object as the body (Content-Type: application/json).",
+                )  # fmt: skip
             return self.invalid(exc.errors, exc.model)
 
     def too_large(self) -> Reply:
@@ -165,32 +197,35 @@ class SandboxService:
     def invalid(self, errors: list[FieldError], model: str) -> Reply:
         """400 ``MetadataContainsEmptyKey`` or 422 ``RequestValidationError`` listing ``errors``."""
         if any(error.code == "metadata_empty_key" for error in errors):
-            return error_reply(
-                self.ids, 400, "MetadataContainsEmptyKey", "Metadata field contains an empty string key.",
-                "Remove the empty key from metadata, or give it a non-empty name.",
-            )  # fmt: skip
-        first = errors[0]
+            return error_reply(self.ids, 400, "MetadataContainsEmptyKey", *_METADATA_EMPTY_KEY)
+        return self._validation_reply(model, errors)
+
+    def _validation_reply(self, model: str, errors: list[FieldError]) -> Reply:
+        # Primer's 422 example has its generic description and no recoverySuggestion;
+        # what to fix goes in each validationErrors item.
         return error_reply(
-            self.ids, 422, "RequestValidationError",
-            "The request did not pass validation; validationErrors lists each field at fault.",
-            f"Fix {first.path}: {first.description}",
+            self.ids, 422, "RequestValidationError", _VALIDATION_FAILED, None,
             validation_errors=[validation_group(model, errors)],
         )  # fmt: skip
 
-    def _token_error(self, reason: str) -> Reply:
+    def _token_error(self, reason: str, model: str) -> Reply:
+        problem = FieldError("$.clientToken", _TOKEN_PROBLEMS[reason], reason)
         return error_reply(
-            self.ids, 400, "ClientSessionValidationError", _TOKEN_PROBLEMS[reason],
-            "Create a new client session with POST /client-session and use its clientToken.",
+            self.ids, 400, "ClientSessionValidationError", *_INVALID_TOKEN,
+            validation_errors=[validation_group(model, [problem])],
         )  # fmt: skip
 
-    def _session_for(self, token: str) -> StoredSession | Reply:
+    def _session_for(self, token: str, model: str) -> StoredSession | Reply:
         try:
-            claims = self.tokens.verify(token, self.clock.now())
+            claims = self.tokens.verify(token)
         except InvalidToken as exc:
-            return self._token_error(exc.reason)
+            return self._token_error(exc.reason, model)
         stored = self.store.get(claims.access_token)
         if stored is None or stored.token != token:
-            return self._token_error("unknown")
+            return self._token_error("unknown", model)
+        # The written expiry (with microseconds) decides; the token's exp is its whole second.
+        if self.clock.now() >= stored.expires_at:
+            return self._token_error("expired", model)
         return stored
 
     # ------------------------------------------------------------------ operations
@@ -200,7 +235,7 @@ class SandboxService:
         request = self._parsed(headers, body, parse_request_json)
         if isinstance(request, Reply):
             return request
-        state = strip_empty(request.to_wire())
+        state = strip_empty(request.to_wire(known_only=True))
         now = self.clock.now()
         session_id = self.ids.session_id()
         token, expires_at = self.tokens.issue(session_id, now, base_url)
@@ -214,7 +249,7 @@ class SandboxService:
                 [FieldError("$.query.clientToken", "the clientToken query parameter is required", "missing")],
                 "Query",
             )
-        stored = self._session_for(token)
+        stored = self._session_for(token, "Query")
         if isinstance(stored, Reply):
             return stored
         return Reply(200, session_body(stored.state))
@@ -224,14 +259,19 @@ class SandboxService:
         update = self._parsed(headers, body, parse_update_json)
         if isinstance(update, Reply):
             return update
-        stored = self._session_for(update.client_token)
+        model = "ClientSessionUpdateAPIRequest"
+        stored = self._session_for(update.client_token, model)
         if isinstance(stored, Reply):
             return stored
-        state = apply_patch(stored.state, update.changes())
+        changes = update.changes(known_only=True)
+        refused = refused_changes(stored.state, changes)
+        if refused:
+            return self._validation_reply(model, refused)
+        state = apply_patch(stored.state, changes)
         try:
-            parse_request(state)  # the merged whole must still be a valid session
+            parse_session_state(state)  # the merged whole must still be a session Primer can return
         except PrimerValidationError as exc:
-            return self.invalid(exc.errors, "ClientSessionUpdateAPIRequest")
+            return self.invalid(exc.errors, model)
         self.store.update(stored.id, state, self.clock.now())
         return Reply(200, session_body(state))
 

@@ -2,13 +2,16 @@
 
 Primer's SDKs decode the token's middle segment and read ``accessToken``,
 ``exp`` and a few URLs from it (behaviour reference §6), so the sandbox issues
-real JWTs with those claims, signed with a per-sandbox secret. Expiry is judged
-on the sandbox's clock, not by the JWT library's, so time travel works.
+real JWTs with those claims, signed with a per-sandbox secret. ``exp`` is the
+whole second of the expiry (as in Primer's guide: ``exp`` 1628784848 for
+``2021-08-12T16:14:08.578695``); the sandbox judges expiry against the stored
+instant on its own clock, not with the JWT library, so time travel works.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,7 +35,7 @@ class InvalidToken(Exception):  # noqa: N818 - mirrors the API's wording
 
 @dataclass(frozen=True)
 class TokenClaims:
-    """What the sandbox needs back from a token: the session id and its expiry."""
+    """What the sandbox needs back from a token: the session id and its ``exp`` (whole seconds)."""
 
     access_token: str
     expires_at: int
@@ -55,13 +58,17 @@ class TokenIssuer:
         self._key = self._hs256.prepare_key(secret)
 
     def issue(self, access_token: str, issued_at: datetime, base_url: str) -> tuple[str, datetime]:
-        """Return a signed token for session ``access_token`` and its expiry."""
+        """Return a signed token for session ``access_token`` and its expiry.
+
+        The expiry keeps the microseconds of ``issued_at``; ``exp`` and ``iat``
+        are their whole seconds (floored), so ``exp`` never lies after the expiry.
+        """
         expires = issued_at + TOKEN_LIFETIME
         base = base_url.rstrip("/")
         claims = {
             "accessToken": access_token,
-            "exp": int(expires.timestamp()),
-            "iat": int(issued_at.timestamp()),
+            "exp": math.floor(expires.timestamp()),
+            "iat": math.floor(issued_at.timestamp()),
             "intent": "CHECKOUT",
             "env": "SANDBOX",
             "configurationUrl": f"{base}/_sandbox/configuration",
@@ -70,10 +77,14 @@ class TokenIssuer:
         }
         signing_input = _HEADER + b"." + base64url_encode(orjson.dumps(claims))
         signature = base64url_encode(self._hs256.sign(signing_input, self._key))
-        return (signing_input + b"." + signature).decode(), expires.replace(microsecond=0)
+        return (signing_input + b"." + signature).decode(), expires
 
-    def verify(self, token: str, now: datetime) -> TokenClaims:
-        """Check signature and expiry (on the sandbox clock ``now``); raise :class:`InvalidToken`."""
+    def verify(self, token: str) -> TokenClaims:
+        """Check the signature and the claims the sandbox needs; raise :class:`InvalidToken`.
+
+        Expiry is not judged here: the sandbox compares its clock with the
+        session's stored expiry, which is finer than ``exp``.
+        """
         try:
             claims = jwt.decode(
                 token,
@@ -85,6 +96,4 @@ class TokenIssuer:
             raise InvalidToken("malformed") from None
         if not isinstance(claims.get("accessToken"), str) or not isinstance(claims.get("exp"), int):
             raise InvalidToken("malformed")
-        if now.timestamp() >= claims["exp"]:
-            raise InvalidToken("expired")
         return TokenClaims(claims["accessToken"], claims["exp"])

@@ -30,7 +30,7 @@ def main() -> int:
     sock = socket.socket(fileno=options["fd"])
     service = build_service(
         api_key=options["apiKey"], db=options.get("db"), profile=options.get("profile"),
-        deterministic=bool(options.get("deterministic")), lenient_version=bool(options.get("lenientVersion")),
+        deterministic=bool(options.get("deterministic")), strict_version=bool(options.get("strictVersion")),
     )  # fmt: skip
     threading.Thread(target=_stop_when_parent_goes, name="primer-nb-parent-watch", daemon=True).start()
     serve(service, sock, quiet=True)

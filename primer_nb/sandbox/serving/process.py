@@ -47,7 +47,7 @@ class SandboxProcess(SandboxHandle, Served):
         profile: str | Path | None = None,
         deterministic: bool = False,
         *,
-        lenient_version: bool = False,
+        strict_version: bool = False,
     ) -> None:
         super().__init__("", api_key or new_api_key(deterministic))
         self.db = db
@@ -56,7 +56,7 @@ class SandboxProcess(SandboxHandle, Served):
             "db": str(db) if db is not None else None,
             "profile": str(profile) if profile is not None else None,
             "deterministic": deterministic,
-            "lenientVersion": lenient_version,
+            "strictVersion": strict_version,
         }
         self._process: subprocess.Popen[bytes] | None = None
 

@@ -126,6 +126,9 @@ class LocalSandbox(Served):
     deterministic:
         Frozen clock from a fixed start and seeded ids and secret, so two runs
         give the same tokens and timestamps (for committed notebook outputs).
+    strict_version:
+        Refuse any ``X-Api-Version`` but 2.4, a missing header included (by
+        default every version Primer supports is served, and a missing header too).
     """
 
     def __init__(
@@ -137,14 +140,14 @@ class LocalSandbox(Served):
         *,
         host: str = LOOPBACK,
         port: int = 0,
-        lenient_version: bool = False,
+        strict_version: bool = False,
     ) -> None:
         self.api_key = api_key or new_api_key(deterministic)
         self.db = db
         self.deterministic = deterministic
         self.service = build_service(
             api_key=self.api_key, db=db, profile=profile, deterministic=deterministic,
-            lenient_version=lenient_version,
+            strict_version=strict_version,
         )  # fmt: skip
         self._host, self._port = host, port
         self._server: Any = None
@@ -211,7 +214,7 @@ def run_sandbox(
     api_key: str | None = None,
     profile: str | Path | DashboardProfile | None = None,
     deterministic: bool = False,
-    lenient_version: bool = False,
+    strict_version: bool = False,
     quiet: bool = False,
     sock: socket.socket | None = None,
 ) -> int:
@@ -222,7 +225,7 @@ def run_sandbox(
     db_path = Path(db) if db is not None else default_db_path()
     service = build_service(
         api_key=api_key, db=db_path, profile=profile, deterministic=deterministic,
-        lenient_version=lenient_version,
+        strict_version=strict_version,
     )  # fmt: skip
     sock = sock if sock is not None else bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
