@@ -104,6 +104,20 @@ def test_negative_amounts_are_refused(minor, code):
         to_minor("-" + major_text(minor, code), code)
 
 
+@pytest.mark.parametrize("amount", ["abc", "", "1.2.3", "--1", "4 9"])
+def test_text_that_is_not_a_number_is_refused(amount):
+    with pytest.raises(MoneyError) as raised:
+        to_minor(amount, "GBP")
+    assert str(raised.value) == f"{amount!r} is not a number; write it like '49.99'."
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "-inf", Decimal("Infinity"), Decimal("sNaN")])
+def test_amounts_that_are_not_finite_are_refused(amount):
+    with pytest.raises(MoneyError) as raised:
+        to_minor(amount, "GBP")
+    assert str(raised.value) == f"{amount!r} is not a finite number."
+
+
 @pytest.mark.parametrize(("amount", "kind"), [(1.5, "float"), (True, "bool"), (0.0, "float")])
 def test_floats_and_bools_are_refused_by_name(amount, kind):
     with pytest.raises(
