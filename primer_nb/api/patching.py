@@ -48,12 +48,15 @@ def strip_empty(value: Any) -> Any:
             cleaned[key] = item
         return cleaned
     if isinstance(value, list):
+        # strip_empty() returns other items unchanged: calling it on them too is an equivalent mutant.
         return [strip_empty(item) if isinstance(item, dict | list) else item for item in value]
     return value
 
 
 def apply_patch(state: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """Return the session state after a PATCH with ``changes``, without touching ``state``."""
+    # strip_empty() builds every container anew, so shallow copies in place of these deep ones are
+    # equivalent mutants; the deep copies keep the result independent of its inputs on their own.
     result = copy.deepcopy(dict(state))
     for key, value in changes.items():
         if value is None:

@@ -23,7 +23,7 @@ def parse_expiration(value: Any) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(value)
     if not isinstance(value, datetime):
         raise ValueError(f"not a date-time: {value!r}")
     return as_utc(value)
