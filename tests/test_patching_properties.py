@@ -14,7 +14,14 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from primer_nb.api.patching import MERGED_OBJECTS, NOT_PATCHABLE, apply_patch, patch_body, strip_empty
+from primer_nb.api.patching import (
+    MERGED_OBJECTS,
+    NOT_PATCHABLE,
+    apply_patch,
+    patch_body,
+    refused_changes,
+    strip_empty,
+)
 
 leaves = st.one_of(st.sampled_from(["", "a", "b"]), st.integers(0, 2), st.booleans())
 json_values = st.recursive(
@@ -160,3 +167,49 @@ def test_strip_empty_is_idempotent_and_leaves_no_empty_value(value):
             assert all(item not in (None, {}, []) for item in container.values())
     if isinstance(value, list):
         assert len(cleaned) == len(value)  # items keep their positions
+
+
+# ---------------------------------------------------------------- what a PATCH may not touch
+
+options_values = st.one_of(st.none(), st.just({}), st.just({"PAYPAL": {"surcharge": {"amount": 5}}}))
+payment_method_changes = st.one_of(
+    st.none(),
+    st.fixed_dictionaries({}, optional={"vaultOnSuccess": st.booleans(), "options": options_values}),
+)
+stored_payment_methods = st.one_of(
+    st.none(),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "descriptor": st.just("shop"),
+            "options": st.just({"GOOGLE_PAY": {"surcharge": {"amount": 1}}}),
+        },
+    ),
+)
+
+
+@given(stored_payment_methods, st.one_of(st.just("absent"), payment_method_changes), st.booleans())
+def test_refused_changes_name_the_options_exactly_when_a_patch_would_touch_them(stored, change, other_field):
+    state = {"orderId": "o"} if stored is None else {"orderId": "o", "paymentMethod": stored}
+    changes: dict = {"orderId": "p"} if other_field else {}
+    if change != "absent":
+        changes["paymentMethod"] = change
+    sends_options = isinstance(change, dict) and "options" in change
+    clears_held_options = change is None and stored is not None and "options" in stored
+    refused = refused_changes(state, changes)
+    if sends_options or clears_held_options:
+        (error,) = refused
+        assert error.path == "$.paymentMethod.options"
+        assert error.code == "options_not_updatable"
+        assert error.description.endswith("; create a new session with the options you need")
+        if sends_options:
+            assert error.description.startswith(
+                "paymentMethod.options cannot be changed by PATCH /client-session"
+            )
+        else:
+            assert error.description.startswith(
+                "paymentMethod: null would delete paymentMethod.options, which PATCH /client-session cannot "
+                "change; clear the other paymentMethod fields one by one instead"
+            )
+    else:
+        assert refused == []
