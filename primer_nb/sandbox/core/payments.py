@@ -196,6 +196,8 @@ class PaymentService:
     # ------------------------------------------------------------------ notifications
 
     def _notify(self, events: Iterable[_Event]) -> None:
+        if not self.listeners:
+            return
         for event_type, record, at in events:
             body = payment_body(record)
             for listener in list(self.listeners):

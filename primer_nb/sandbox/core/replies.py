@@ -44,7 +44,12 @@ class IdSource:
     def code(self, length: int = 8) -> str:
         """A random string of letters and digits (payment ids, payment method tokens)."""
         with self._lock:
-            return "".join(self._random.choice(_ALPHABET) for _ in range(length))
+            value = self._random.getrandbits(6 * length)
+        chars = []
+        for _ in range(length):
+            value, digit = divmod(value, len(_ALPHABET))
+            chars.append(_ALPHABET[digit])
+        return "".join(chars)
 
     def diagnostics_id(self) -> str:
         """A ten-digit diagnostics id, like those in Primer's examples."""
