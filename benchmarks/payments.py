@@ -175,8 +175,8 @@ def main() -> int:
             print(f"  run {run + 1}: measured", file=sys.stderr)
     print(f"POST /payments (sandbox) vs POST /client-session (bare baseline), wrk -c{args.connections}, "
           f"{args.duration}s each, one uvicorn process")  # fmt: skip
-    print(f"{'run':>4} {'baseline req/s':>15} {'p99 ms':>7} {'sandbox req/s':>14} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'ratio':>6} {'errors':>7}")  # fmt: skip
+    print(f"{'run':>4} {'baseline req/s':>15} {'p99 ms':>7} {'sandbox req/s':>14} {'p50 ms':>7} "
+          f"{'p99 ms':>7} {'ratio':>6} {'errors':>7}")  # fmt: skip
     ok = True
     for run, (baseline, sandbox) in enumerate(rows, 1):
         errors = int(
