@@ -10,7 +10,9 @@ and writes, in one transaction per request.
 
 Listeners (:attr:`PaymentService.listeners`) hear of every status change
 (``PAYMENT.STATUS``) and every refund (``PAYMENT.REFUND``) after the change is
-committed, with the payment's body and the sandbox time it happened.
+committed, with the payment's body and the sandbox time it happened. They run
+in the thread that served the request, before it answers: a listener should
+hand slow work (a webhook delivery) to a queue of its own.
 """
 
 from __future__ import annotations
