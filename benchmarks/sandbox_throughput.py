@@ -71,6 +71,11 @@ def run_wrk(url: str, duration: int, connections: int, workdir: Path) -> dict[st
         f"wrk.headers['X-Api-Key'] = '{KEY}'\n"
         "wrk.headers['X-Api-Version'] = '2.4'\n"
     )
+    return wrk(url, script, duration, connections)
+
+
+def wrk(url: str, script: Path, duration: int, connections: int) -> dict[str, float]:
+    """Run wrk (one thread) with a Lua ``script``; return req/s, p50/p99 in ms, and error counts."""
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
         capture_output=True, text=True, check=True,

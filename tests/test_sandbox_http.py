@@ -75,7 +75,7 @@ def test_oversized_bodies_are_413(api):
 
 
 def test_unknown_routes_and_methods_use_the_envelope(api):
-    assert error_of(api.get("/payments"))["errorId"] == "NotFound"
+    assert error_of(api.get("/customers"))["errorId"] == "NotFound"
     response = api.delete("/client-session")
     assert response.status_code == 405
     assert error_of(response)["errorId"] == "MethodNotAllowed"

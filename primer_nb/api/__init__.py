@@ -9,6 +9,9 @@ ipywidgets here, and no I/O), it holds:
 ``session``            the Client Session v2.4 request and response models
 ``money``              integer minor units and the session totals rule
 ``patching``           the PATCH rules, and their inverse (the smallest PATCH)
+``payment``            the Payments API v2.4 models, and the checkout's card and payment calls
+``payment_rules``      payment rules: inheritance from the session, statuses, amounts, bodies
+``cards``              Luhn, card networks, Primer's sandbox test cards and what each does
 ``responses``          what GET, PATCH and POST answer (computed amount, defaults)
 ``checkout_warnings``  which method needs which data; warning texts and fixes
 ``validation``         parsing bodies with errors named by JSON path

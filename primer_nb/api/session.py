@@ -46,6 +46,7 @@ from primer_nb.api.checkout_warnings import MISSING_DATA, parse_warning_text
 from primer_nb.api.curl import curl_command
 from primer_nb.api.fields import (
     DEFAULT_CARD_NETWORKS,
+    INT64_MAX,
     ApplePayIntervalUnit,
     AuthorizationType,
     CardNetwork,
@@ -206,6 +207,19 @@ class Order(NestedRequestModel):
     retailer_country_code: CountryCode | None = None
     fees: list[Fee] | None = None
     shipping: Shipping | None = None
+
+    @model_validator(mode="after")
+    def _total_fits_int64(self) -> Order:
+        # Every amount the API returns is an int64, the derived session amount included.
+        total = self.derived_amount()
+        if total is not None and total > INT64_MAX:
+            raise PydanticCustomError(
+                "amount_out_of_range",
+                "the order adds up to {total} minor units, more than the int64 limit the API's "
+                "amount can hold; lower the amounts or quantities",
+                {"total": total},
+            )
+        return self
 
     def derived_amount(self) -> int | None:
         """The amount Primer derives from this order (lines + shipping + fees)."""

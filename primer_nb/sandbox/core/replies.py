@@ -13,6 +13,8 @@ from primer_nb.api.envelope import error_envelope
 
 __all__ = ["IdSource", "Reply", "error_reply"]
 
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
 
 @dataclass
 class Reply:
@@ -34,6 +36,20 @@ class IdSource:
         """A UUID4 for a new session (the token's ``accessToken``)."""
         with self._lock:
             return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def uuid(self) -> str:
+        """A UUID4 (transaction event ids, resume tokens)."""
+        return self.session_id()
+
+    def code(self, length: int = 8) -> str:
+        """A random string of letters and digits (payment ids, payment method tokens)."""
+        with self._lock:
+            value = self._random.getrandbits(6 * length)
+        chars = []
+        for _ in range(length):
+            value, digit = divmod(value, len(_ALPHABET))
+            chars.append(_ALPHABET[digit])
+        return "".join(chars)
 
     def diagnostics_id(self) -> str:
         """A ten-digit diagnostics id, like those in Primer's examples."""

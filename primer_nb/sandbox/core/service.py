@@ -28,8 +28,10 @@ from primer_nb.api.responses import create_body, session_body
 from primer_nb.api.session import ClientSessionRequest, ClientSessionUpdate
 from primer_nb.api.timestamps import expiration_text
 from primer_nb.api.validation import parse_request_json, parse_session_state, parse_update_json
+from primer_nb.sandbox.core.checkout import CheckoutService
 from primer_nb.sandbox.core.clock import SandboxClock
 from primer_nb.sandbox.core.faults import Fault, FaultInjector
+from primer_nb.sandbox.core.payments import PaymentService
 from primer_nb.sandbox.core.replies import IdSource, Reply, error_reply
 from primer_nb.sandbox.core.store import SessionStore, StoredSession
 from primer_nb.sandbox.core.tokens import InvalidToken, TokenIssuer
@@ -80,9 +82,13 @@ class SandboxService:
     strict_version: bool = False
     secret: str | None = None
     tokens: TokenIssuer = field(init=False)
+    payments: PaymentService = field(init=False)
+    checkout: CheckoutService = field(init=False)
 
     def __post_init__(self) -> None:
         self.tokens = TokenIssuer(self.store.secret(self.secret))
+        self.payments = PaymentService(self.store, self.clock, self.ids, self.tokens, self.profile)
+        self.checkout = CheckoutService(self.store, self.payments, self.clock, self.ids, self.profile)
 
     # ------------------------------------------------------------------ checks
 

@@ -16,6 +16,7 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,7 +58,8 @@ class SessionStore:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        # Reentrant, so a transaction (see transaction()) can call the other methods.
+        self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -81,6 +83,28 @@ class SessionStore:
                 connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
             connection.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the store's lock: ``BEGIN IMMEDIATE`` … ``COMMIT``.
+
+        It is rolled back if the block raises. Other tables of the same database
+        (the payments) are written through this, so every write is one transaction.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the store's lock, for reads outside a transaction."""
+        with self._lock:
+            yield self._db
 
     def secret(self, make: str | None = None) -> str:
         """The signing secret kept with the data (created on first use, ``make`` if given)."""

@@ -20,9 +20,11 @@ import orjson
 from jwt.algorithms import HMACAlgorithm
 from jwt.utils import base64url_encode
 
-__all__ = ["TOKEN_LIFETIME", "InvalidToken", "TokenClaims", "TokenIssuer"]
+__all__ = ["CHECKOUT_PREFIX", "TOKEN_LIFETIME", "InvalidToken", "TokenClaims", "TokenIssuer"]
 
 TOKEN_LIFETIME = timedelta(hours=24)
+CHECKOUT_PREFIX = "/_checkout"
+"""Where the sandbox serves the checkout's own API (the token's ``pciUrl``); Primer's is a separate host."""
 
 
 class InvalidToken(Exception):  # noqa: N818 - mirrors the API's wording
@@ -57,24 +59,39 @@ class TokenIssuer:
         self._hs256 = HMACAlgorithm(HMACAlgorithm.SHA256)
         self._key = self._hs256.prepare_key(secret)
 
-    def issue(self, access_token: str, issued_at: datetime, base_url: str) -> tuple[str, datetime]:
+    def issue(
+        self,
+        access_token: str,
+        issued_at: datetime,
+        base_url: str,
+        *,
+        intent: str = "CHECKOUT",
+        expires_at: datetime | None = None,
+    ) -> tuple[str, datetime]:
         """Return a signed token for session ``access_token`` and its expiry.
 
         The expiry keeps the microseconds of ``issued_at``; ``exp`` and ``iat``
         are their whole seconds (floored), so ``exp`` never lies after the expiry.
+        ``intent`` is ``CHECKOUT`` for a session's token, ``3DS_AUTHENTICATION``
+        for the token a payment hands back to run a 3DS challenge (which keeps
+        the session's ``expires_at``).
         """
-        expires = issued_at + TOKEN_LIFETIME
+        expires = expires_at if expires_at is not None else issued_at + TOKEN_LIFETIME
         base = base_url.rstrip("/")
-        claims = {
+        checkout = f"{base}{CHECKOUT_PREFIX}"
+        claims: dict[str, object] = {
             "accessToken": access_token,
             "exp": math.floor(expires.timestamp()),
             "iat": math.floor(issued_at.timestamp()),
-            "intent": "CHECKOUT",
+            "intent": intent,
             "env": "SANDBOX",
-            "configurationUrl": f"{base}/_sandbox/configuration",
+            "configurationUrl": f"{checkout}/configuration",
             "coreUrl": base,
-            "analyticsUrlV2": f"{base}/_sandbox/analytics",
+            "pciUrl": checkout,
+            "analyticsUrlV2": f"{checkout}/analytics",
         }
+        if intent == "3DS_AUTHENTICATION":
+            claims["supportedThreeDsProtocolVersions"] = ["2.1.0", "2.2.0"]
         signing_input = _HEADER + b"." + base64url_encode(orjson.dumps(claims))
         signature = base64url_encode(self._hs256.sign(signing_input, self._key))
         return (signing_input + b"." + signature).decode(), expires

@@ -24,6 +24,7 @@ from primer_nb.__about__ import __version__
 from primer_nb.api.validation import field_errors
 from primer_nb.sandbox.core.replies import Reply, error_reply
 from primer_nb.sandbox.core.service import MAX_BODY_BYTES, SandboxService
+from primer_nb.sandbox.serving.payment_routes import add_payment_routes
 
 __all__ = ["create_app"]
 
@@ -125,6 +126,7 @@ def create_app(service: SandboxService) -> FastAPI:
     app.add_route("/client-session", create_client_session, methods=["POST"], include_in_schema=False)
     app.add_route("/client-session", retrieve_client_session, methods=["GET"], include_in_schema=False)
     app.add_route("/client-session", update_client_session, methods=["PATCH"], include_in_schema=False)
+    add_payment_routes(app, service, gate=gate, read_body=read_body, respond=_respond)
 
     # ------------------------------------------------------------------ admin routes
 
@@ -159,6 +161,7 @@ def create_app(service: SandboxService) -> FastAPI:
             service.clock.set(change.now)
         else:
             service.clock.advance(change.advance_seconds)
+        service.payments.settle_due()  # time travel settles payments, and listeners hear of it
         return _respond(Reply(200, service.clock_state()))
 
     @app.post("/_sandbox/faults")
