@@ -16,6 +16,7 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,6 +92,22 @@ class SessionStore:
             value = make or secrets.token_urlsafe(32)
             self._db.execute("INSERT INTO meta (key, value) VALUES ('secret', ?)", (value,))
             return value
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The database, under the store's lock, in one transaction: committed on exit, rolled back on error.
+
+        For the sandbox's other records (webhook deliveries) to live in the same
+        file, with the same durability, as the sessions.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def insert(self, session: StoredSession) -> None:
         """Store a new session (committed on return)."""
