@@ -27,6 +27,7 @@ from primer_nb.sandbox.core.faults import Fault, FaultInjector
 from primer_nb.sandbox.core.replies import IdSource, Reply, error_reply
 from primer_nb.sandbox.core.store import SessionStore, StoredSession
 from primer_nb.sandbox.core.tokens import InvalidToken, TokenIssuer
+from primer_nb.sandbox.core.webhooks import WebhookDispatcher
 
 __all__ = ["MAX_BODY_BYTES", "Admission", "SandboxService"]
 
@@ -61,10 +62,13 @@ class SandboxService:
     ids: IdSource = field(default_factory=IdSource)
     lenient_version: bool = False
     secret: str | None = None
+    webhooks: WebhookDispatcher = None  # type: ignore[assignment]  # None: one is made for store and clock
     tokens: TokenIssuer = field(init=False)
 
     def __post_init__(self) -> None:
         self.tokens = TokenIssuer(self.store.secret(self.secret))
+        if self.webhooks is None:
+            self.webhooks = WebhookDispatcher(self.store, self.clock)
 
     # ------------------------------------------------------------------ checks
 

@@ -24,6 +24,7 @@ from primer_nb.__about__ import __version__
 from primer_nb.api.validation import field_errors
 from primer_nb.sandbox.core.replies import Reply, error_reply
 from primer_nb.sandbox.core.service import MAX_BODY_BYTES, SandboxService
+from primer_nb.sandbox.serving.webhooks import add_webhook_routes
 
 __all__ = ["create_app"]
 
@@ -185,6 +186,8 @@ def create_app(service: SandboxService) -> FastAPI:
             return _respond(refused)
         service.faults.clear()
         return _respond(Reply(200, service.faults.settings.as_json()))
+
+    add_webhook_routes(app, service)
 
     # ------------------------------------------------------------------ errors
 
