@@ -133,13 +133,13 @@ _SCHEMA = [
 _ENDPOINT_COLUMNS = "SELECT id, url, description, events, created_at FROM webhook_endpoints"
 _LOG_DELIVERIES = (
     "SELECT d.id, e.id, e.event_type, e.payment_id, e.payment_status, d.endpoint_id, d.url, d.state, "
-    "d.attempts, d.due_at, d.faults, d.source, d.created_at "
+    "d.attempts, d.due_at, d.faults, d.source, d.created_at, e.created_at "
     "FROM webhook_deliveries AS d JOIN webhook_events AS e ON e.seq = d.event_seq "
     "WHERE (? IS NULL OR e.id = ?) AND (? IS NULL OR e.payment_id = ?) ORDER BY d.id"
 )
 _LOG_ATTEMPTS = (
     "SELECT a.delivery_id, e.id, e.event_type, e.payment_id, e.payment_status, d.url, a.attempt, "
-    "a.at, a.status, a.latency_ms, a.error, a.outcome, a.next_at "
+    "a.at, a.status, a.latency_ms, a.error, a.outcome, a.next_at, e.created_at "
     "FROM webhook_attempts AS a JOIN webhook_deliveries AS d ON d.id = a.delivery_id "
     "JOIN webhook_events AS e ON e.seq = d.event_seq "
     "WHERE (? IS NULL OR e.id = ?) AND (? IS NULL OR e.payment_id = ?) ORDER BY a.seq"
@@ -884,7 +884,7 @@ def _delivery_json(row: tuple[Any, ...]) -> dict[str, Any]:
         "deliveryId": row[0], "eventId": row[1], "eventType": row[2], "paymentId": row[3],
         "paymentStatus": row[4], "endpointId": row[5], "url": row[6], "state": row[7], "attempts": row[8],
         "nextAttemptAt": _iso(row[9]) if waiting else None, "faults": orjson.loads(row[10]),
-        "source": row[11], "createdAt": _iso(row[12]),
+        "source": row[11], "createdAt": _iso(row[12]), "eventAt": _iso(row[13]),
     }  # fmt: skip
 
 
@@ -893,6 +893,7 @@ def _attempt_json(row: tuple[Any, ...]) -> dict[str, Any]:
         "deliveryId": row[0], "eventId": row[1], "eventType": row[2], "paymentId": row[3],
         "paymentStatus": row[4], "url": row[5], "attempt": row[6], "at": _iso(row[7]), "status": row[8],
         "latencyMs": row[9], "error": row[10], "outcome": row[11], "nextRetryAt": _iso(row[12]),
+        "eventAt": _iso(row[13]),
     }  # fmt: skip
 
 

@@ -268,9 +268,13 @@ def add_webhook_routes(app: FastAPI, service: SandboxService) -> None:
         return endpoint
 
     def add(
-        path: str, method: str, handler: Callable[..., Any], model: type[BaseModel] | None = None
+        path: str,
+        method: str,
+        handler: Callable[..., Any],
+        model: type[BaseModel] | None = None,
+        fix: str = "See the routes and their bodies at GET /_sandbox/docs.",
     ) -> None:
-        app.add_api_route(path, route(handler, model), methods=[method], include_in_schema=True)
+        app.add_api_route(path, route(handler, model, fix), methods=[method])
 
     def log(request: Request, _: None) -> Any:
         query = request.query_params
