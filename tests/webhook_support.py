@@ -99,7 +99,7 @@ def payment_body(status: str = "AUTHORIZED", *, payment_id: str = "DdRZ6YY0", up
 class Recorder:
     """A ``send`` callable that records every request and answers from a script (default 200)."""
 
-    def __init__(self, *answers: int | None | SendResult) -> None:
+    def __init__(self, *answers: int | SendResult | None) -> None:
         self.answers = list(answers)
         self.requests: list[tuple[str, bytes, dict[str, str]]] = []
 
@@ -108,7 +108,7 @@ class Recorder:
         answer = self.answers.pop(0) if self.answers else 200
         if isinstance(answer, SendResult):
             return answer
-        return SendResult(answer, 1, None if answer is not None else "ConnectError: connection refused")
+        return SendResult(answer, 0, None if answer is not None else "ConnectError: connection refused")
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 10.0, what: str = "the condition") -> Any:

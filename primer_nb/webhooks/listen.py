@@ -14,15 +14,24 @@ import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from primer_nb.api.webhooks import ReceivedDelivery
+from primer_nb.api.errors import WebhookSignatureError
+from primer_nb.api.webhooks import ReceivedDelivery, WebhookEvent, parse_event
 from primer_nb.webhooks.receiver import start_receiver
 
 __all__ = ["delivery_line", "listen"]
 
 
 def delivery_line(delivery: ReceivedDelivery) -> str:
-    """One line for a delivery: time, event, payment and status, attempt, verification, answer, event id."""
-    event = delivery.event
+    """One line for a delivery: time, event, payment and status, attempt, verification, answer, event id.
+
+    A refused delivery still shows what its body claims, marked ``REJECTED``.
+    """
+    event: WebhookEvent | None = delivery.event
+    if event is None:
+        try:
+            event = parse_event(delivery.body)
+        except WebhookSignatureError:
+            event = None
     when = delivery.received_at.strftime("%Y-%m-%d %H:%M:%S")
     kind = delivery.event_type or "?"
     payment = (event.payment_id if event is not None else None) or "-"

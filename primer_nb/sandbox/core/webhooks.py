@@ -793,7 +793,9 @@ class WebhookDispatcher(WebhookControls):
     ) -> None:
         if self._closed:
             return
-        now = self.clock.now()
+        # The retry waits from when the attempt ended: its start on the sandbox clock plus how long
+        # it took. Not "now": the clock may have been advanced while the answer was on its way.
+        ended = at + timedelta(milliseconds=result.latency_ms)
         next_at: datetime | None = None
         if is_acknowledged(result.status):
             state, outcome = DELIVERED, "delivered"
@@ -802,7 +804,7 @@ class WebhookDispatcher(WebhookControls):
             if delay is None:
                 state, outcome = DROPPED, "dropped"
             else:
-                state, outcome, next_at = PENDING, "failed", now + timedelta(seconds=delay)
+                state, outcome, next_at = PENDING, "failed", ended + timedelta(seconds=delay)
         try:
             with self.store.transaction() as db:
                 db.execute(
@@ -813,7 +815,7 @@ class WebhookDispatcher(WebhookControls):
                 )  # fmt: skip
                 db.execute(
                     "UPDATE webhook_deliveries SET state = ?, due_at = ? WHERE id = ?",
-                    (state, _ts(next_at or now), delivery_id),
+                    (state, _ts(next_at or ended), delivery_id),
                 )
         except sqlite3.ProgrammingError:  # the store closed while this attempt was out
             return

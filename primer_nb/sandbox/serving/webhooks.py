@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -71,7 +70,7 @@ def _ms(start: float) -> int:
 
 
 class DeliveryWorker:
-    """Delivers what falls due, off the request path, until stopped.
+    """Delivers what falls due, off the request path, until stopped: each attempt in a thread of its own.
 
     Parameters
     ----------
@@ -102,7 +101,6 @@ class DeliveryWorker:
         self._stopping = threading.Event()
         self._in_flight = 0
         self._count_lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="primer-nb-webhook")
         self._thread: threading.Thread | None = None
 
     def start(self) -> DeliveryWorker:
@@ -121,7 +119,6 @@ class DeliveryWorker:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
-        self._pool.shutdown(wait=False, cancel_futures=True)
         if self._own_sender and isinstance(self._send, HttpSender):
             self._send.close()
 
@@ -134,7 +131,10 @@ class DeliveryWorker:
                 for claim in self.dispatcher.claim_due(limit=free) if free > 0 else []:
                     with self._count_lock:
                         self._in_flight += 1
-                    self._pool.submit(self._attempt, claim)
+                    # Daemon threads: an attempt still waiting on a silent endpoint never holds up an exit.
+                    threading.Thread(
+                        target=self._attempt, args=(claim,), name="primer-nb-webhook-attempt", daemon=True
+                    ).start()
                 wait = self._sleep()
             except Exception:
                 if self._stopping.is_set():
