@@ -863,7 +863,8 @@ class WebhookDispatcher(WebhookControls):
                 "body": orjson.loads(row[4])}  # fmt: skip
 
     def __repr__(self) -> str:
-        return f"WebhookDispatcher({len(self.endpoints())} endpoint(s), faults={self._faults.active})"
+        remote = ", remote allowed" if self.allow_remote else ""
+        return f"WebhookDispatcher(faults {'on' if self._faults.active else 'off'}{remote})"
 
 
 def check_refusal(url: str) -> str | None:
