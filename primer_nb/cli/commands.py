@@ -234,6 +234,8 @@ def _add_sandbox(
         "sandbox",
         help="serve the local sandbox (an emulator of the Client Session API) in the foreground",
         description="Serve the local sandbox until Ctrl-C or SIGTERM. Sessions persist in a SQLite file.",
+        # One line: a usage error prints it above the message, which should stay short.
+        usage="%(prog)s [--host HOST] [--port PORT] [--db FILE] [--webhook URL ...] [more options: see -h]",
         parents=[common], epilog=_EPILOG,
     )  # fmt: skip
     sandbox.add_argument("--host", default=LOOPBACK, help="interface to bind (default: %(default)s only)")
