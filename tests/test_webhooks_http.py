@@ -411,3 +411,19 @@ def test_a_delivery_line_names_a_refusal():
     assert delivery_line(delivery) == (
         "2025-01-06 09:00:00  PAYMENT.STATUS   p  PENDING    attempt ?  REJECTED (mismatch)  -> 400  [e9]"
     )
+
+
+def test_a_receiver_without_a_secret_accepts_and_says_it_did_not_verify():
+    with WebhookReceiver(None) as receiver:
+        body = b'{"eventType":"PAYMENT.STATUS","signedAt":"1","payment":{"id":"p"}}'
+        assert httpx.post(receiver.url, content=body).status_code == 200
+        (event,) = receiver.wait_for(1)
+        assert event.payment_id == "p"
+        assert not receiver.deliveries[0].verified and "no secret" in receiver.deliveries[0].error
+
+
+def test_stopping_a_receiver_after_its_sandbox_is_harmless():
+    with LocalSandbox() as sandbox:
+        receiver = start_receiver(sandbox)
+    receiver.stop()
+    assert not receiver.running
