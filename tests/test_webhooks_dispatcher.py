@@ -520,3 +520,15 @@ def test_build_service_registers_endpoints_and_refuses_remote_ones():
     service.store.close()
     with pytest.raises(ValueError, match="not on this machine"):
         build_service(webhooks=["http://example.com/"])
+
+
+def test_an_attempt_out_when_its_endpoint_is_removed_is_not_retried(store, clock):
+    hooks = dispatcher(store, clock, HOOK)
+    status_event(hooks, clock)
+    (claim,) = hooks.claim_due()
+    hooks.remove_endpoint(HOOK)
+    hooks.complete(claim, SendResult(500, 3))
+    clock.advance(3600)
+    assert hooks.deliver_due(Recorder()) == 0
+    assert hooks.log()["deliveries"][0]["state"] == "cancelled"
+    assert hooks.log()["attempts"][0]["nextRetryAt"] is None

@@ -17,6 +17,7 @@ receivers check it against their own clocks.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 import logging
@@ -447,6 +448,12 @@ class WebhookDispatcher(WebhookControls):
         with self._lock:
             return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
 
+    def _token(self) -> str:
+        """A new secret: 32 random bytes, URL-safe base64 (seeded in a deterministic sandbox)."""
+        with self._lock:
+            raw = self._ids.getrandbits(256).to_bytes(32, "big")
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
     # ------------------------------------------------------------------ secrets
 
     def secret_state(self) -> dict[str, Any]:
@@ -466,7 +473,7 @@ class WebhookDispatcher(WebhookControls):
 
     def rotate_secret(self, secret: str | None = None) -> dict[str, Any]:
         """Make ``secret`` (or a new random one) the signing secret; the old one signs Secondary for 24 h."""
-        new = secret or secrets.token_urlsafe(32)
+        new = secret or self._token()
         with self.store.transaction() as db:
             old = self._meta(db, "webhook_secret")
             if old is not None and old != new:
@@ -807,6 +814,15 @@ class WebhookDispatcher(WebhookControls):
                 state, outcome, next_at = PENDING, "failed", ended + timedelta(seconds=delay)
         try:
             with self.store.transaction() as db:
+                if (
+                    state == PENDING
+                    and not db.execute(
+                        "SELECT 1 FROM webhook_endpoints WHERE id = "
+                        "(SELECT endpoint_id FROM webhook_deliveries WHERE id = ?)",
+                        (delivery_id,),
+                    ).fetchone()
+                ):
+                    state, next_at = CANCELLED, None  # unregistered while this attempt was out
                 db.execute(
                     "INSERT INTO webhook_attempts (delivery_id, attempt, at, status, latency_ms, error, "
                     "outcome, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -149,7 +149,9 @@ class DeliveryWorker:
         clock = self.dispatcher.clock
         if due is None or clock.frozen:
             return self._poll
-        return max(0.0, min(self._poll, (due - clock.now()).total_seconds()))
+        wait = (due - clock.now()).total_seconds()
+        # Due already, yet not taken: its endpoint has an attempt out, whose end wakes the worker.
+        return self._poll if wait <= 0 else min(self._poll, wait)
 
     def _attempt(self, claim: Claim) -> None:
         try:
