@@ -427,3 +427,24 @@ def test_stopping_a_receiver_after_its_sandbox_is_harmless():
         receiver = start_receiver(sandbox)
     receiver.stop()
     assert not receiver.running
+
+
+def test_the_worker_sleeps_until_the_next_retry_and_never_spins_on_a_busy_endpoint():
+    from primer_nb.sandbox.core.clock import SandboxClock
+    from primer_nb.sandbox.core.store import SessionStore
+    from primer_nb.sandbox.serving.webhooks import DeliveryWorker
+
+    store = SessionStore()
+    hooks = WebhookDispatcher(store, SandboxClock())  # a running clock
+    worker = DeliveryWorker(hooks, send=lambda *_: None, poll=60.0)  # not started: its decisions only
+    assert worker._sleep() == 60.0  # nothing waits
+    hooks.add_endpoint("http://127.0.0.1:9/hook")
+    hooks.trigger(payment=payment_body())
+    hooks.trigger(payment=payment_body("SETTLED"))
+    (first,) = hooks.claim_due()
+    assert worker._sleep() == 60.0  # the second is due but waits for the first: woken when it ends
+    hooks.complete(first, (500, 0, None))
+    (second,) = hooks.claim_due()
+    hooks.complete(second, (200, 0, None))
+    assert 8 < worker._sleep() <= 11  # until the first one's retry, about 10 s away
+    store.close()
