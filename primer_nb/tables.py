@@ -1,4 +1,4 @@
-"""pandas views of sessions: warnings, expirations, line items and PATCH diffs.
+"""pandas views of sessions and webhooks: warnings, expirations, line items, PATCH diffs, deliveries.
 
 Every function takes whatever holds sessions: :class:`~primer_nb.api.session.ClientSession`
 objects, raw response dicts, or a client (its ledger, ``client.sessions()``),
@@ -21,6 +21,7 @@ from primer_nb.api.checkout_warnings import fix_hint, parse_warning_text
 from primer_nb.api.masking import mask_token
 from primer_nb.api.session import ClientSession, SessionWarning
 from primer_nb.api.timestamps import parse_expiration
+from primer_nb.api.webhooks import ReceivedDelivery
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -32,20 +33,33 @@ __all__ = [
     "EXPIRATION_COLUMNS",
     "LINE_ITEM_COLUMNS",
     "WARNING_COLUMNS",
+    "WEBHOOK_COLUMNS",
     "diff_frame",
     "expirations_frame",
     "fix_hint",
     "line_items_frame",
     "plot_expirations",
+    "plot_payment_timeline",
     "plot_warnings",
     "style",
     "warnings_frame",
+    "webhooks_frame",
 ]
 
 WARNING_COLUMNS = ["order_id", "client_token", "payment_method", "code", "field", "message", "fix"]
 EXPIRATION_COLUMNS = ["order_id", "client_token", "expires_at", "time_left", "status"]
 LINE_ITEM_COLUMNS = ["kind", "item_id", "description", "unit_amount", "quantity", "discount", "tax", "total"]
 DIFF_COLUMNS = ["path", "kind", "old", "new"]
+WEBHOOK_COLUMNS = [
+    "event_id",
+    "event",
+    "payment",
+    "status",
+    "attempts",
+    "verified",
+    "delivered_at",
+    "outcome",
+]
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -306,6 +320,16 @@ _KIND_COLOURS = {
     "removed": "background-color: #f8d7da; color: #842029",
     "cleared": "background-color: #e2e3e5; color: #41464b",
 }
+_OUTCOME_COLOURS = {
+    "accepted": "background-color: #d1e7dd; color: #0f5132",
+    "delivered": "background-color: #d1e7dd; color: #0f5132",
+    "pending": "background-color: #fff3cd; color: #664d03",
+    "held": "background-color: #fff3cd; color: #664d03",
+    "in_flight": "background-color: #cfe2ff; color: #084298",
+    "refused": "background-color: #f8d7da; color: #842029",
+    "dropped": "background-color: #f8d7da; color: #842029",
+    "cancelled": "color: #6c757d",
+}
 
 
 def _missing(value: Any) -> bool:
@@ -326,6 +350,82 @@ def _shown(value: Any) -> str:
 
 def _text(value: Any) -> str:
     return "" if _missing(value) else str(value)
+
+
+# ----------------------------------------------------------------------------- webhooks
+
+
+def _deliveries(source: Any) -> list[ReceivedDelivery] | Mapping[str, Any]:
+    """A receiver's deliveries, a list of them, or a sandbox's webhook log (deliveries and attempts)."""
+    if isinstance(source, Mapping):
+        if "deliveries" not in source or "attempts" not in source:
+            raise TypeError("expected a sandbox's webhook log: the mapping sandbox.webhooks.log() returns")
+        return source
+    if hasattr(source, "deliveries") and not callable(source.deliveries):
+        source = source.deliveries
+    found = list(source)
+    for item in found:
+        if not isinstance(item, ReceivedDelivery):
+            raise TypeError(
+                f"expected a WebhookReceiver, its deliveries or a webhook log, got {type(item).__name__}"
+            )
+    return found
+
+
+def _when(text: str | None) -> datetime | None:
+    return parse_expiration(text) if text else None
+
+
+def webhooks_frame(source: Any) -> pd.DataFrame:
+    """One row per webhook event: id, type, payment, its status, attempts, verified, delivered at, outcome.
+
+    ``source`` is a :class:`~primer_nb.webhooks.WebhookReceiver` (or its
+    ``deliveries``): rows are the events it was sent, each once however often
+    it came, ``verified`` says whether a delivery of it passed verification,
+    ``delivered_at`` when one was first accepted, on the receiver's clock (the
+    sandbox's, with ``start_receiver``). Or ``source`` is a sandbox's webhook
+    log (``sandbox.webhooks.log()``): one row per delivery to an endpoint,
+    ``verified`` unknown, ``outcome`` the delivery's state (delivered, pending,
+    dropped …).
+    """
+    import pandas as pd
+
+    found = _deliveries(source)
+    rows: list[dict[str, Any]] = []
+    if isinstance(found, Mapping):
+        delivered = {a["deliveryId"]: a["at"] for a in found["attempts"] if a["outcome"] == "delivered"}
+        rows = [
+            {
+                "event_id": d["eventId"], "event": d["eventType"], "payment": d["paymentId"],
+                "status": d["paymentStatus"], "attempts": d["attempts"], "verified": None,
+                "delivered_at": _when(delivered.get(d["deliveryId"])), "outcome": d["state"],
+            }
+            for d in found["deliveries"]
+        ]  # fmt: skip
+    else:
+        groups: dict[Any, list[ReceivedDelivery]] = {}
+        for number, delivery in enumerate(found):
+            groups.setdefault(delivery.dedup_key() or ("delivery", number), []).append(delivery)
+        for group in groups.values():
+            event = next((d.event for d in group if d.event is not None), None)
+            accepted = next((d for d in group if d.verified and d.acknowledged), None)
+            attempts = max((d.attempt or 0 for d in group), default=0) or len(group)
+            rows.append(
+                {
+                    "event_id": group[0].event_id, "event": group[0].event_type,
+                    "payment": event.payment_id if event else None,
+                    "status": event.payment_status if event else None, "attempts": attempts,
+                    "verified": any(d.verified for d in group),
+                    "delivered_at": accepted.received_at if accepted else None,
+                    "outcome": "accepted" if accepted else "refused",
+                }
+            )  # fmt: skip
+    if not rows:
+        return _tag(_empty(WEBHOOK_COLUMNS), "webhooks")
+    frame = pd.DataFrame(rows, columns=WEBHOOK_COLUMNS)
+    frame["delivered_at"] = pd.to_datetime(frame["delivered_at"], utc=True)
+    frame["attempts"] = frame["attempts"].astype("Int64")
+    return _tag(frame, "webhooks")
 
 
 def _format_left(value: Any) -> str:
@@ -379,6 +479,14 @@ def style(frame: pd.DataFrame) -> Styler:
             styler = styler.set_properties(subset=(flagged, ["total"]), **{"background-color": "#fff3cd"})
     elif kind == "warnings":
         styler = styler.format(na_rep="—").set_properties(subset=["fix"], **{"font-style": "italic"})
+    elif kind == "webhooks":
+        styler = styler.map(lambda v: _OUTCOME_COLOURS.get(v, ""), subset=["outcome"]).format(
+            {
+                "delivered_at": lambda v: "—" if _missing(v) else f"{v:%Y-%m-%d %H:%M:%S} UTC",
+                "verified": lambda v: "—" if _missing(v) else ("yes" if v else "NO"),
+            },
+            na_rep="—",
+        )
     return styler
 
 
@@ -417,6 +525,124 @@ def plot_expirations(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.grid(axis="x", alpha=0.3)
     if len(known):
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+def _naive(when: datetime) -> datetime:
+    return when.astimezone(UTC).replace(tzinfo=None)
+
+
+def _timeline_points(source: Any, payment_id: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """Attempts as ``{event, label, at, ok, raised_at, status}`` for one payment, oldest first."""
+    found = _deliveries(source)
+    points: list[dict[str, Any]] = []
+    if isinstance(found, Mapping):
+        attempts = list(found["attempts"])
+        payment_id = payment_id or next((a["paymentId"] for a in attempts if a["paymentId"]), None)
+        for a in attempts:
+            if a["paymentId"] != payment_id:
+                continue
+            points.append(
+                {
+                    "event": a["eventId"], "label": f"{a['eventType']} {a['paymentStatus'] or ''}".strip(),
+                    "at": _when(a["at"]), "outcome": a["outcome"], "raised_at": _when(a.get("eventAt")),
+                    "status": a["paymentStatus"], "kind": a["eventType"],
+                }
+            )  # fmt: skip
+        return points, payment_id
+    payment_id = payment_id or next(
+        (d.event.payment_id for d in found if d.event and d.event.payment_id), None
+    )
+    for number, d in enumerate(found):
+        event = d.event
+        if event is None or event.payment_id != payment_id:
+            continue
+        raised = getattr(event, "date", None)
+        points.append(
+            {
+                "event": d.dedup_key() or number,
+                "label": f"{event.event_type} {event.payment_status or ''}".strip(),
+                "at": d.received_at, "outcome": "delivered" if d.verified and d.acknowledged else "failed",
+                "raised_at": _when(raised) if isinstance(raised, str) else None,
+                "status": event.payment_status, "kind": event.event_type,
+            }
+        )  # fmt: skip
+    return points, payment_id
+
+
+def plot_payment_timeline(
+    source: Any,
+    payment_id: str | None = None,
+    *,
+    status_history: Any = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """A payment's status history beside the webhooks about it: when each change happened, each attempt.
+
+    ``source`` is a sandbox's webhook log (``sandbox.webhooks.log()``, every
+    attempt on the sandbox clock) or a receiver (what arrived). The top row
+    shows the status changes: ``status_history`` as ``(time, status)`` pairs
+    when given (e.g. from the payment's transactions), else when each
+    ``PAYMENT.STATUS`` event was raised. Below, one row per event: a dot per
+    attempt, green when it was accepted, red when it failed, grey when
+    dropped, joined to the change it reports. ``payment_id`` defaults to the
+    first payment in ``source``. Returns the Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    points, payment_id = _timeline_points(source, payment_id)
+    if ax is None:
+        events = list(dict.fromkeys(p["event"] for p in points))
+        _, ax = plt.subplots(figsize=(9, max(2.5, 0.45 * len(events) + 1.6)))
+    if not points:
+        ax.text(0.5, 0.5, "no webhooks for this payment", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    if status_history is not None:
+        changes = [
+            (parse_expiration(when) if isinstance(when, str) else when, status)
+            for when, status in status_history
+        ]
+    else:
+        changes = list(
+            dict.fromkeys(
+                (p["raised_at"], p["status"])
+                for p in points
+                if p["kind"] == "PAYMENT.STATUS" and p["raised_at"]
+            )
+        )
+    changes = sorted((when, status) for when, status in changes if when is not None)
+    for number, (when, status) in enumerate(changes):
+        ax.scatter([_naive(when)], [0], marker="D", color="#1f4e79", zorder=3)
+        # Alternate above and below, so changes close in time keep readable labels.
+        ax.annotate(
+            status, (_naive(when), 0), textcoords="offset points", xytext=(0, 9 if number % 2 == 0 else -15),
+            ha="center", fontsize="small",
+        )  # fmt: skip
+    if len(changes) > 1:
+        ax.plot([_naive(w) for w, _ in changes], [0] * len(changes), color="#1f4e79", alpha=0.4)
+    rows = list(dict.fromkeys(p["event"] for p in points))
+    labels = {p["event"]: p["label"] for p in points}
+    colours = {"delivered": "#2e8b57", "failed": "#c0392b", "dropped": "#999999"}
+    for row, event in enumerate(rows, start=1):
+        mine = [p for p in points if p["event"] == event]
+        times = [_naive(p["at"]) for p in mine]
+        ax.plot(times, [row] * len(times), color="#bbbbbb", zorder=1)
+        for p in mine:
+            ax.scatter([_naive(p["at"])], [row], color=colours.get(p["outcome"], "#999999"), zorder=3)
+        raised = mine[0]["raised_at"]
+        if raised is not None:
+            ax.plot([_naive(raised), times[0]], [0, row], color="#1f4e79", alpha=0.25, linestyle=":")
+    for outcome, colour in colours.items():
+        ax.scatter([], [], color=colour, label=f"attempt {outcome}")
+    ax.scatter([], [], marker="D", color="#1f4e79", label="status change")
+    ax.set_yticks(range(len(rows) + 1), labels=["status", *(labels[e] for e in rows)])
+    ax.set_ylim(len(rows) + 0.6, -0.8)
+    ax.set_xlabel("sandbox time (UTC)")
+    ax.set_title(f"Payment {payment_id}: status changes and webhook attempts")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     ax.figure.autofmt_xdate()
     return ax
 

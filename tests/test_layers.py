@@ -35,6 +35,9 @@ def test_the_package_keeps_every_layer_contract():
         ("api/money.py", "import httpx", "domain core"),
         ("sandbox/core/store.py", "import primer_nb.sandbox.serving.endpoint", "emulator is free"),
         ("tables.py", "import primer_nb.widgets", "Layers"),
+        ("tables.py", "import primer_nb.webhooks.receiver", "Layers"),
+        ("webhooks/receiver.py", "import fastapi", "standard library's server"),
+        ("sandbox/core/webhooks.py", "import httpx", "sandbox core needs no web framework"),
     ],
 )
 def test_a_wrong_import_breaks_a_contract(tmp_path, module, bad_import, contract):

@@ -22,5 +22,6 @@ ipywidgets here, and no I/O), it holds:
 ``timestamps``         instants on the wire (naive UTC) and in code (aware UTC)
 ``curl``               runnable curl commands that never hold the key
 ``codes``              the ISO currency and country codes the API accepts
+``webhooks``           webhook events, bodies, signatures, verification, retry schedule
 =====================  ==========================================================
 """

@@ -8,6 +8,7 @@
     ├── PrimerConnectionError        the request never got an HTTP answer
     │   └── PrimerTimeoutError       ... because it ran out of time
     ├── SandboxStartError            a local sandbox could not be started
+    ├── WebhookSignatureError        a webhook delivery failed verification (signature, age, shape)
     └── PrimerAPIError               Primer (or the local sandbox) answered with an error
         ├── AuthenticationError      401: missing or wrong API key
         ├── ForbiddenError           403: the key lacks a scope
@@ -51,6 +52,7 @@ __all__ = [
     "ServerError",
     "SessionError",
     "VersionGoneError",
+    "WebhookSignatureError",
     "error_class",
     "error_from_response",
 ]
@@ -90,6 +92,20 @@ class PrimerTimeoutError(PrimerConnectionError):
 
 class SandboxStartError(PrimerError, RuntimeError):
     """A local sandbox (thread or child process) could not be started."""
+
+
+class WebhookSignatureError(PrimerError, ValueError):
+    """A webhook delivery failed verification: refuse it (answer non-2xx) and do not act on it.
+
+    ``reason`` is ``"missing"`` (no signature header), ``"mismatch"`` (no
+    header matches the body and secret), ``"stale"`` (``signedAt`` outside the
+    replay window), ``"malformed"`` (not a webhook event) or ``"no-secret"``.
+    The message never holds the secret or the signatures.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(f"webhook rejected ({reason}): {message}")
+        self.reason = reason
 
 
 class PrimerAPIError(PrimerError):

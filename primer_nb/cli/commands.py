@@ -32,6 +32,7 @@ _EPILOG = (
     f"Errors print one message; --debug (or {DEBUG_ENV}=1) adds the traceback."
 )
 _GRID_HINT = "a grid is a mapping of parameter → list of values, or a list of parameter sets"
+_WEBHOOK_SECRET_ENV = "PRIMER_NB_WEBHOOK_SECRET"  # noqa: S105 - the variable's name, not a secret
 _PROFILE_HINT = "a profile has [methods] and [modules] tables of NAME = true/false, and warning_form"
 
 
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_sandbox(commands, common)
+    _add_listen(commands, common)
     _add_notebook_commands(commands, common)
     return parser
 
@@ -232,6 +234,8 @@ def _add_sandbox(
         "sandbox",
         help="serve the local sandbox (an emulator of the Client Session API) in the foreground",
         description="Serve the local sandbox until Ctrl-C or SIGTERM. Sessions persist in a SQLite file.",
+        # One line: a usage error prints it above the message, which should stay short.
+        usage="%(prog)s [--host HOST] [--port PORT] [--db FILE] [--webhook URL ...] [more options: see -h]",
         parents=[common], epilog=_EPILOG,
     )  # fmt: skip
     sandbox.add_argument("--host", default=LOOPBACK, help="interface to bind (default: %(default)s only)")
@@ -261,7 +265,73 @@ def _add_sandbox(
     # A hidden no-op, so scripts that pass it keep working: a missing header is served by default.
     sandbox.add_argument("--lenient-version", action="store_true", help=argparse.SUPPRESS)
     sandbox.add_argument("--quiet", action="store_true", help="no access log (faster under load)")
+    sandbox.add_argument(
+        "--webhook", action="append", default=[], metavar="URL",
+        help="send webhooks to URL (repeatable); URLs on this machine only, unless --allow-remote-webhooks",
+    )  # fmt: skip
+    sandbox.add_argument(
+        "--webhook-secret", metavar="SECRET",
+        help="sign webhooks with SECRET (default: the one kept in --db, else a new one); "
+        f"prefer ${_WEBHOOK_SECRET_ENV}",
+    )  # fmt: skip
+    sandbox.add_argument(
+        "--allow-remote-webhooks", action="store_true", help="allow webhook URLs that are not on this machine"
+    )
     sandbox.set_defaults(handler=_run_sandbox, parser=sandbox)
+
+
+def _add_listen(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    from primer_nb.sandbox.serving.server import DEFAULT_PORT
+
+    listen = commands.add_parser(
+        "listen",
+        help="receive a local sandbox's webhooks and print one line per delivery",
+        description="Register a receiver with a running local sandbox and print each webhook delivery "
+        "(verified with the sandbox's signing secret) until Ctrl-C.",
+        parents=[common], epilog=_EPILOG,
+    )  # fmt: skip
+    listen.add_argument(
+        "--sandbox-url",
+        help=f"the sandbox (default: $PRIMER_NB_SANDBOX_URL, else http://127.0.0.1:{DEFAULT_PORT})",
+    )
+    listen.add_argument(
+        "--api-key", help="the sandbox's key, if it was started with one; prefer $PRIMER_NB_SANDBOX_KEY"
+    )
+    listen.add_argument("--port", type=_port, default=0, help="port to receive on (default: any free one)")
+    listen.add_argument(
+        "--forward-to", metavar="URL", help="pass each verified delivery on to URL, unchanged"
+    )
+    listen.add_argument(
+        "--events",
+        nargs="+",
+        metavar="TYPE",
+        help="only these event types (e.g. PAYMENT.STATUS PAYMENT.REFUND)",
+    )
+    listen.set_defaults(handler=_listen, parser=listen)
+
+
+def _listen(args: argparse.Namespace) -> int:
+    import os
+
+    from primer_nb.api.webhooks import EventType
+    from primer_nb.sandbox.serving.handle import SandboxHandle
+    from primer_nb.sandbox.serving.server import DEFAULT_PORT
+    from primer_nb.webhooks.listen import listen
+
+    for kind in args.events or ():
+        if kind not in EventType._value2member_map_:
+            raise UsageError(
+                f"--events {kind}: no such event type", hint=f"choose from {', '.join(EventType)}"
+            )
+    url = args.sandbox_url or os.environ.get("PRIMER_NB_SANDBOX_URL") or f"http://127.0.0.1:{DEFAULT_PORT}"
+    key = args.api_key or os.environ.get("PRIMER_NB_SANDBOX_KEY") or "local-sandbox"
+    sandbox = SandboxHandle(url, key)
+    try:
+        return listen(sandbox, port=args.port, forward_to=args.forward_to, events=args.events)
+    finally:
+        sandbox.close()
 
 
 def _check_db(db: Path) -> None:
@@ -296,6 +366,15 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             profile = load_profile(args.profile)
     if args.db:
         _check_db(Path(args.db))
+    from primer_nb.sandbox.core.webhooks import check_endpoint_url
+
+    for url in args.webhook:
+        try:
+            check_endpoint_url(url, allow_remote=args.allow_remote_webhooks)
+        except ValueError as exc:
+            raise UsageError(
+                f"--webhook {exc}", hint="e.g. --webhook http://127.0.0.1:8000/webhooks"
+            ) from exc
     try:
         sock = bind(args.host, args.port)
     except (OSError, OverflowError) as exc:
@@ -310,6 +389,9 @@ def _run_sandbox(args: argparse.Namespace) -> int:
                 strict_version=args.strict_version,
                 quiet=args.quiet,
                 sock=sock,
+                webhooks=args.webhook,
+                webhook_secret=args.webhook_secret or os.environ.get(_WEBHOOK_SECRET_ENV) or None,
+                allow_remote_webhooks=args.allow_remote_webhooks,
             )
         except sqlite3.Error as exc:
             database = args.db or "the sandbox database"

@@ -7,6 +7,7 @@ time (``advance(hours=25)``) and watch sessions expire without waiting a day.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from primer_nb.api.timestamps import as_utc
@@ -31,6 +32,7 @@ class SandboxClock:
 
     def __init__(self, start: datetime | None = None, *, frozen: bool = False) -> None:
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
         self._frozen = frozen
         self._offset = timedelta(0)
         self._fixed = as_utc(start) if start is not None else datetime.now(UTC)
@@ -47,6 +49,14 @@ class SandboxClock:
         with self._lock:
             return self._fixed if self._frozen else datetime.now(UTC) + self._offset
 
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every ``set`` and ``advance`` (what was due later may be due now)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
     def set(self, when: datetime) -> datetime:
         """Make the clock read ``when`` (naive datetimes are taken as UTC); return it."""
         when = as_utc(when)
@@ -55,6 +65,7 @@ class SandboxClock:
                 self._fixed = when
             else:
                 self._offset = when - datetime.now(UTC)
+        self._changed()
         return when
 
     def advance(self, delta: timedelta | float | int) -> datetime:
@@ -66,6 +77,7 @@ class SandboxClock:
                 self._fixed += delta
             else:
                 self._offset += delta
+        self._changed()
         return self.now()
 
     def __repr__(self) -> str:

@@ -481,6 +481,11 @@ class PaymentService:
         self._notify(events)
         return record
 
+    def body_of(self, payment_id: str) -> dict[str, Any] | None:
+        """The payment as ``GET /payments/{id}`` shows it, or ``None`` (how webhooks find a payment)."""
+        record = self.record(payment_id)
+        return None if record is None else payment_body(record)
+
     def count(self) -> int:
         """How many payments are stored."""
         with self.store.read() as tables:

@@ -35,6 +35,7 @@ from primer_nb.sandbox.core.payments import PaymentService
 from primer_nb.sandbox.core.replies import IdSource, Reply, error_reply
 from primer_nb.sandbox.core.store import SessionStore, StoredSession
 from primer_nb.sandbox.core.tokens import InvalidToken, TokenIssuer
+from primer_nb.sandbox.core.webhooks import WebhookDispatcher
 
 __all__ = ["MAX_BODY_BYTES", "Admission", "SandboxService"]
 
@@ -81,14 +82,21 @@ class SandboxService:
     ids: IdSource = field(default_factory=IdSource)
     strict_version: bool = False
     secret: str | None = None
+    webhooks: WebhookDispatcher = None  # type: ignore[assignment]  # None: one is made for store and clock
     tokens: TokenIssuer = field(init=False)
     payments: PaymentService = field(init=False)
     checkout: CheckoutService = field(init=False)
 
     def __post_init__(self) -> None:
         self.tokens = TokenIssuer(self.store.secret(self.secret))
+        if self.webhooks is None:
+            self.webhooks = WebhookDispatcher(self.store, self.clock)
         self.payments = PaymentService(self.store, self.clock, self.ids, self.tokens, self.profile)
         self.checkout = CheckoutService(self.store, self.payments, self.clock, self.ids, self.profile)
+        self.payments.listeners.append(self.webhooks.listener)
+        self.webhooks.payment_lookup = self.payments.body_of
+        # Time travel settles payments at once, wherever the clock is moved from.
+        self.clock.on_change(self.payments.settle_due)
 
     # ------------------------------------------------------------------ checks
 

@@ -88,8 +88,9 @@ class SessionStore:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction under the store's lock: ``BEGIN IMMEDIATE`` … ``COMMIT``.
 
-        It is rolled back if the block raises. Other tables of the same database
-        (the payments) are written through this, so every write is one transaction.
+        It is rolled back if the block raises. The sandbox's other records (payments,
+        webhook deliveries) are written through this, so they live in the same file
+        with the same durability as the sessions, and every write is one transaction.
         """
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")

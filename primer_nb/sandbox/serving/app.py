@@ -25,6 +25,7 @@ from primer_nb.api.validation import field_errors
 from primer_nb.sandbox.core.replies import Reply, error_reply
 from primer_nb.sandbox.core.service import MAX_BODY_BYTES, SandboxService
 from primer_nb.sandbox.serving.payment_routes import add_payment_routes
+from primer_nb.sandbox.serving.webhooks import add_webhook_routes
 
 __all__ = ["create_app"]
 
@@ -161,7 +162,6 @@ def create_app(service: SandboxService) -> FastAPI:
             service.clock.set(change.now)
         else:
             service.clock.advance(change.advance_seconds)
-        service.payments.settle_due()  # time travel settles payments, and listeners hear of it
         return _respond(Reply(200, service.clock_state()))
 
     @app.post("/_sandbox/faults")
@@ -188,6 +188,8 @@ def create_app(service: SandboxService) -> FastAPI:
             return _respond(refused)
         service.faults.clear()
         return _respond(Reply(200, service.faults.settings.as_json()))
+
+    add_webhook_routes(app, service)
 
     # ------------------------------------------------------------------ errors
 

@@ -1,7 +1,8 @@
 """The child side of :class:`~primer_nb.sandbox.serving.process.SandboxProcess` (not a user command).
 
 Reads one JSON line of options from stdin (the listening socket's descriptor,
-the key, the database, the profile, deterministic mode), serves on that socket,
+the key, the database, the profile, deterministic mode, webhook endpoints and
+secret), serves on that socket,
 and shuts down cleanly when stdin reaches end of file: its parent closed it,
 or exited, or was killed.
 """
@@ -31,6 +32,8 @@ def main() -> int:
     service = build_service(
         api_key=options["apiKey"], db=options.get("db"), profile=options.get("profile"),
         deterministic=bool(options.get("deterministic")), strict_version=bool(options.get("strictVersion")),
+        webhooks=options.get("webhooks") or (), webhook_secret=options.get("webhookSecret"),
+        allow_remote_webhooks=bool(options.get("allowRemoteWebhooks")),
     )  # fmt: skip
     threading.Thread(target=_stop_when_parent_goes, name="primer-nb-parent-watch", daemon=True).start()
     serve(service, sock, quiet=True)

@@ -3,7 +3,8 @@
 :class:`SandboxHandle` drives any running sandbox (a ``primer-nb sandbox``
 server, or one a notebook runner started for its kernel) through its
 ``/_sandbox/`` routes: ``clock.now()``, ``clock.set()``, ``clock.advance()``,
-``faults.set()``, ``faults.clear()``. Failures raise the kit's own errors:
+``faults.set()``, ``faults.clear()``, ``webhooks.add_endpoint()`` and the rest
+of the webhook controls, ``webhook_secret``. Failures raise the kit's own errors:
 :class:`~primer_nb.api.errors.PrimerConnectionError` when it cannot be
 reached, a :class:`~primer_nb.api.errors.PrimerAPIError` when it refuses.
 This module imports neither FastAPI nor the sandbox's service.
@@ -12,20 +13,24 @@ This module imports neither FastAPI nor the sandbox's service.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from primer_nb.api.errors import PrimerConnectionError, PrimerError, error_from_response
 from primer_nb.api.masking import mask_key
 from primer_nb.api.protocol import API_KEY_HEADER, API_VERSION, API_VERSION_HEADER
 from primer_nb.api.timestamps import as_utc
+from primer_nb.api.webhooks import EventType
 from primer_nb.config.settings import ENV_SANDBOX_KEY, ENV_SANDBOX_URL
 from primer_nb.sandbox.core.faults import FaultControls, FaultSettings
+from primer_nb.sandbox.core.webhooks import WebhookControls, WebhookFaultSettings
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["RemoteClock", "RemoteFaults", "SandboxHandle", "from_environment"]
+__all__ = ["RemoteClock", "RemoteFaults", "RemoteWebhooks", "SandboxHandle", "from_environment"]
 
 
 class _Admin:
@@ -108,6 +113,82 @@ class RemoteFaults(FaultControls):
         return "RemoteFaults(/_sandbox/faults)"
 
 
+class RemoteWebhooks(WebhookControls):
+    """A sandbox's webhooks, through ``/_sandbox/webhooks``; same methods as ``WebhookDispatcher``."""
+
+    _BASE = "/_sandbox/webhooks"
+
+    def __init__(self, admin: _Admin) -> None:
+        self._admin = admin
+
+    def endpoints(self) -> list[dict[str, Any]]:
+        """The registered endpoints."""
+        return list(self._admin.call("GET", f"{self._BASE}/endpoints"))
+
+    def add_endpoint(
+        self, url: str, description: str | None = None, events: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """Register ``url`` (for ``events``, default all); registering a URL again returns it unchanged."""
+        body: dict[str, Any] = {"url": url, "description": description}
+        if events is not None:
+            body["events"] = [EventType(e).value for e in events]
+        return dict(self._admin.call("POST", f"{self._BASE}/endpoints", body))
+
+    def remove_endpoint(self, endpoint: str) -> dict[str, Any]:
+        """Unregister an endpoint (its id or URL) and cancel its pending deliveries."""
+        if "/" in endpoint:
+            return dict(self._admin.call("DELETE", f"{self._BASE}/endpoints?url={quote(endpoint, safe='')}"))
+        return dict(self._admin.call("DELETE", f"{self._BASE}/endpoints/{quote(endpoint, safe='')}"))
+
+    def log(self, event_id: str | None = None, payment_id: str | None = None) -> dict[str, Any]:
+        """``{"deliveries": [...], "attempts": [...]}``, optionally for one event or payment."""
+        query = {k: v for k, v in (("eventId", event_id), ("paymentId", payment_id)) if v is not None}
+        suffix = "?" + "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items()) if query else ""
+        return dict(self._admin.call("GET", f"{self._BASE}{suffix}"))
+
+    def resend(self, event_id: str, endpoint: str | None = None) -> dict[str, Any]:
+        """Deliver an event again (same event id), to every endpoint or one."""
+        path = f"{self._BASE}/{quote(event_id, safe='')}/resend"
+        return dict(self._admin.call("POST", path, {"endpoint": endpoint}))
+
+    def trigger(
+        self,
+        event_type: str = EventType.PAYMENT_STATUS,
+        *,
+        payment_id: str | None = None,
+        payment: Mapping[str, Any] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Raise a new event for a payment (by id, or given whole), with fields overridden."""
+        body = {
+            "eventType": EventType(event_type).value, "paymentId": payment_id,
+            "payment": dict(payment) if payment is not None else None,
+            "overrides": dict(overrides) if overrides is not None else None,
+        }  # fmt: skip
+        return dict(self._admin.call("POST", f"{self._BASE}/trigger", body))
+
+    def secret_state(self) -> dict[str, Any]:
+        """The signing secret, and the previous one while it still signs ``X-Signature-Secondary``."""
+        return dict(self._admin.call("GET", f"{self._BASE}/secret"))
+
+    def rotate_secret(self, secret: str | None = None) -> dict[str, Any]:
+        """Replace the signing secret (random unless given); the old one signs Secondary for 24 h."""
+        return dict(self._admin.call("POST", f"{self._BASE}/secret/rotate", {"secret": secret}))
+
+    def set_faults(self, **settings: Any) -> dict[str, Any]:
+        """Replace the delivery fault settings (see :class:`WebhookFaultSettings`)."""
+        return dict(
+            self._admin.call("POST", f"{self._BASE}/faults", WebhookFaultSettings(**settings).as_json())
+        )
+
+    def clear_faults(self) -> dict[str, Any]:
+        """Stop injecting delivery faults."""
+        return dict(self._admin.call("DELETE", f"{self._BASE}/faults"))
+
+    def __repr__(self) -> str:
+        return "RemoteWebhooks(/_sandbox/webhooks)"
+
+
 class SandboxHandle:
     """A running sandbox served elsewhere, driven through its admin API.
 
@@ -135,6 +216,16 @@ class SandboxHandle:
     def faults(self) -> RemoteFaults:
         """Fault injection: ``set(rate=, statuses=, latency_ms=, seed=)`` and ``clear()``."""
         return RemoteFaults(self._admin)
+
+    @property
+    def webhooks(self) -> RemoteWebhooks:
+        """Webhooks: ``add_endpoint``, ``log``, ``resend``, ``trigger``, ``rotate_secret``, ``set_faults``."""
+        return RemoteWebhooks(self._admin)
+
+    @property
+    def webhook_secret(self) -> str:
+        """The secret the sandbox signs webhooks with (a local test secret)."""
+        return self.webhooks.secret
 
     @property
     def running(self) -> bool:

@@ -19,11 +19,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from primer_nb.api.errors import PrimerError, SandboxStartError
 from primer_nb.api.masking import mask_key
 from primer_nb.config.settings import ENV_SANDBOX_KEY, ENV_SANDBOX_URL
+from primer_nb.sandbox.core.webhooks import check_endpoint_url
 from primer_nb.sandbox.serving.endpoint import LOOPBACK, Served, bind, new_api_key, url_of
 from primer_nb.sandbox.serving.handle import SandboxHandle
 
@@ -48,16 +50,24 @@ class SandboxProcess(SandboxHandle, Served):
         deterministic: bool = False,
         *,
         strict_version: bool = False,
+        webhooks: Sequence[str] = (),
+        webhook_secret: str | None = None,
+        allow_remote_webhooks: bool = False,
     ) -> None:
         super().__init__("", api_key or new_api_key(deterministic))
         self.db = db
         self.deterministic = deterministic
+        for url in webhooks:  # refused here, not by a child that then fails to start
+            check_endpoint_url(url, allow_remote=allow_remote_webhooks)
         self._options = {
             "db": str(db) if db is not None else None,
             "profile": str(profile) if profile is not None else None,
             "deterministic": deterministic,
             "strictVersion": strict_version,
+            "webhooks": list(webhooks),
+            "allowRemoteWebhooks": allow_remote_webhooks,
         }
+        self._webhook_secret = webhook_secret
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -85,8 +95,11 @@ class SandboxProcess(SandboxHandle, Served):
             stdin = self._process.stdin
             if stdin is None:  # pragma: no cover - stdin=PIPE always gives one
                 raise SandboxStartError("no pipe to the sandbox process")
-            # The key travels over the pipe, never on the command line where `ps` shows it.
-            config = {**self._options, "fd": sock.fileno(), "apiKey": self.api_key}
+            # Secrets travel over the pipe, never on the command line where `ps` shows them.
+            config = {
+                **self._options, "fd": sock.fileno(), "apiKey": self.api_key,
+                "webhookSecret": self._webhook_secret,
+            }  # fmt: skip
             stdin.write(json.dumps(config).encode() + b"\n")
             stdin.flush()
         finally:

@@ -11,7 +11,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from primer_nb.sandbox.core.build import build_service
 from primer_nb.sandbox.core.clock import SandboxClock
 from primer_nb.sandbox.core.faults import FaultInjector
 from primer_nb.sandbox.core.service import SandboxService
+from primer_nb.sandbox.core.webhooks import WebhookDispatcher
 from primer_nb.sandbox.serving.accept import BurstAcceptor, accepts_one_per_iteration
 from primer_nb.sandbox.serving.endpoint import LOOPBACK, Served, bind, new_api_key, url_of
 
@@ -56,6 +57,7 @@ def _server(service: SandboxService, *, quiet: bool) -> Any:
     import uvicorn
 
     from primer_nb.sandbox.serving.app import create_app
+    from primer_nb.sandbox.serving.webhooks import DeliveryWorker
 
     class ForegroundServer(uvicorn.Server):
         """Stops gracefully on SIGINT/SIGTERM and then exits 0 instead of re-raising the signal."""
@@ -73,6 +75,11 @@ def _server(service: SandboxService, *, quiet: bool) -> Any:
                     signal.signal(sig, handler)
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await self._listen(sockets)
+            # Webhooks go out from their own threads, never from a request.
+            self.webhook_worker = DeliveryWorker(service.webhooks).start()
+
+        async def _listen(self, sockets: list[socket.socket] | None) -> None:
             loop = asyncio.get_running_loop()
             if not sockets or not accepts_one_per_iteration(loop):
                 await super().startup(sockets)
@@ -90,6 +97,9 @@ def _server(service: SandboxService, *, quiet: bool) -> Any:
                 acceptor.start()
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            worker = getattr(self, "webhook_worker", None)
+            if worker is not None:
+                worker.stop()
             for acceptor in getattr(self, "acceptors", ()):
                 acceptor.close()
             await super().shutdown(sockets)
@@ -129,6 +139,12 @@ class LocalSandbox(Served):
     strict_version:
         Refuse any ``X-Api-Version`` but 2.4, a missing header included (by
         default every version Primer supports is served, and a missing header too).
+    webhooks:
+        Endpoint URLs that receive webhooks (loopback only unless
+        ``allow_remote_webhooks``); more can be added with ``sandbox.webhooks.add_endpoint``.
+    webhook_secret:
+        The secret webhooks are signed with; generated when not given
+        (``sandbox.webhook_secret`` reads it).
     """
 
     def __init__(
@@ -141,13 +157,17 @@ class LocalSandbox(Served):
         host: str = LOOPBACK,
         port: int = 0,
         strict_version: bool = False,
+        webhooks: Sequence[str] = (),
+        webhook_secret: str | None = None,
+        allow_remote_webhooks: bool = False,
     ) -> None:
         self.api_key = api_key or new_api_key(deterministic)
         self.db = db
         self.deterministic = deterministic
         self.service = build_service(
             api_key=self.api_key, db=db, profile=profile, deterministic=deterministic,
-            strict_version=strict_version,
+            strict_version=strict_version, webhooks=webhooks, webhook_secret=webhook_secret,
+            allow_remote_webhooks=allow_remote_webhooks,
         )  # fmt: skip
         self._host, self._port = host, port
         self._server: Any = None
@@ -163,6 +183,16 @@ class LocalSandbox(Served):
     def faults(self) -> FaultInjector:
         """Fault injection: ``set(rate=, statuses=, latency_ms=, seed=)`` and ``clear()``."""
         return self.service.faults
+
+    @property
+    def webhooks(self) -> WebhookDispatcher:
+        """Webhooks: ``add_endpoint``, ``log``, ``resend``, ``trigger``, ``rotate_secret``, ``set_faults``."""
+        return self.service.webhooks
+
+    @property
+    def webhook_secret(self) -> str:
+        """The secret this sandbox signs webhooks with (a local test secret)."""
+        return self.service.webhooks.secret
 
     @property
     def running(self) -> bool:
@@ -217,6 +247,9 @@ def run_sandbox(
     strict_version: bool = False,
     quiet: bool = False,
     sock: socket.socket | None = None,
+    webhooks: Sequence[str] = (),
+    webhook_secret: str | None = None,
+    allow_remote_webhooks: bool = False,
 ) -> int:
     """Serve a sandbox in the foreground until Ctrl-C or SIGTERM (the ``primer-nb sandbox`` command).
 
@@ -225,13 +258,17 @@ def run_sandbox(
     db_path = Path(db) if db is not None else default_db_path()
     service = build_service(
         api_key=api_key, db=db_path, profile=profile, deterministic=deterministic,
-        strict_version=strict_version,
+        strict_version=strict_version, webhooks=webhooks, webhook_secret=webhook_secret,
+        allow_remote_webhooks=allow_remote_webhooks,
     )  # fmt: skip
     sock = sock if sock is not None else bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     keys = f"only the key {mask_key(api_key)}" if api_key else "any non-empty X-Api-Key"
     print(f"primer-nb local sandbox on http://{bound_host}:{bound_port}", flush=True)
     print(f"  sessions in {db_path}; accepts {keys}; Ctrl-C stops it", flush=True)
+    endpoints = [endpoint["url"] for endpoint in service.webhooks.endpoints()]
+    if endpoints:
+        print(f"  webhooks to {', '.join(endpoints)}", flush=True)
     serve(service, sock, quiet=quiet)
     print("primer-nb local sandbox stopped", file=sys.stderr, flush=True)
     return 0
