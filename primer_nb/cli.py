@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_notebook_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from primer_nb.notebooks import DEFAULT_POINT_TIMEOUT
+
     walk = commands.add_parser(
         "walkthrough",
         help="execute every notebook in order on a fresh local sandbox; write notebooks and HTML",
@@ -46,7 +48,19 @@ def _add_notebook_commands(commands: argparse._SubParsersAction[argparse.Argumen
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                      help="a parameter (VALUE is read as YAML: 3, true, [1, 2], text)")  # fmt: skip
     run.add_argument("--grid", help="YAML/JSON file: lists per parameter (cartesian) or a list of sets")
-    run.add_argument("--workers", type=int, default=2, help="parallel processes (default: %(default)s)")
+    run.add_argument("--workers", type=int, default=2,
+                     help="parallel processes, or the LocalCluster's worker processes with --dask "
+                     "(default: %(default)s)")  # fmt: skip
+    run.add_argument("--dask", nargs="?", const="", metavar="ADDRESS",
+                     help="run each parameter set as a task on Dask distributed: the scheduler at ADDRESS, "
+                     "else $DASK_SCHEDULER_ADDRESS, else a LocalCluster of --workers processes; the executed "
+                     "notebooks come back to --out (needs: pip install 'primer-nb[dask]')")  # fmt: skip
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_POINT_TIMEOUT,
+        help="seconds one run may take before its kernel is stopped (default: %(default)g)",
+    )
     run.add_argument("--out", default="primer-nb-runs", help="output folder (default: %(default)s)")
     run.add_argument("--html", action="store_true", help="also export each run to HTML")
     run.set_defaults(handler=_run)
@@ -92,11 +106,22 @@ def _walkthrough(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import yaml
 
+    from primer_nb.errors import PrimerConfigError
     from primer_nb.notebooks import load_grid, run_grid
 
+    executor = None
+    if args.dask is not None:
+        from primer_nb.dask_sweep import DaskExecutor
+
+        executor = DaskExecutor(args.dask or None, workers=args.workers)
     fixed = {name: yaml.safe_load(value) for name, value in args.parameter}
-    sets = [{**grid, **fixed} for grid in load_grid(args.grid)] if args.grid else [fixed]
-    results = run_grid(args.notebook, sets, out_dir=args.out, workers=args.workers, html=args.html)
+    try:
+        sets = [{**grid, **fixed} for grid in load_grid(args.grid)] if args.grid else [fixed]
+        results = run_grid(args.notebook, sets, out_dir=args.out, workers=args.workers, html=args.html,
+                           timeout=args.timeout, executor=executor)  # fmt: skip
+    except PrimerConfigError as exc:
+        print(f"primer-nb run: {exc}", file=sys.stderr)
+        return 2
     code = _print_results(results, args.out)
     print(f"summary table: {Path(args.out) / 'summary.csv'}")
     return code

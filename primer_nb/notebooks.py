@@ -4,6 +4,8 @@ A thin layer over papermill: it finds the notebooks shipped with the kit,
 checks parameters (an API key is never a parameter), executes notebooks in
 separate processes with a progress bar, exports HTML with nbconvert, and
 collects each run's summary (the JSON output of the cell tagged ``summary``).
+Grids run in a local process pool, or on Dask distributed
+(:mod:`primer_nb.dask_sweep`).
 """
 
 from __future__ import annotations
@@ -11,20 +13,28 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import math
 import os
 import shutil
+import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from primer_nb.errors import PrimerConfigError
 
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from primer_nb.dask_sweep import DaskExecutor
+
 __all__ = [
+    "DEFAULT_POINT_TIMEOUT",
     "RunResult",
     "execute",
     "export_html",
@@ -56,6 +66,12 @@ _SKIP_FINAL_COLLECTION = "--IPKernelApp.exec_lines=__import__('atexit').register
 # waits on the output thread its main thread is closing, and the kernel hangs until
 # terminated; jupyter_client's default of 5 s made such a run 2.5 s slower.
 KERNEL_EXIT_GRACE = 1.0
+DEFAULT_POINT_TIMEOUT = 600.0
+"""Seconds one run of a grid may take, kernel start and every cell together, before its kernel is stopped."""
+# What jupyter_client and pyzmq say when a kernel did not come up: it died at once (on
+# TCP, another process took one of its ports between pick and bind) or a busy machine
+# kept it from answering in time. Nothing has run yet, so starting it again is safe.
+_KERNEL_START_FAILURES = ("Kernel died before replying", "Kernel didn't respond in", "Address already in use")
 
 
 def notebook_dir() -> Path:
@@ -95,13 +111,39 @@ def notebook_parameters(path: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def check_parameters(parameters: Mapping[str, Any]) -> None:
-    """Refuse anything that looks like a secret: keys come from the environment, never parameters."""
+    """Refuse anything that looks like a secret: keys come from the environment, never parameters.
+
+    A name that looks like a secret is refused, and so is any value holding the
+    configured ``PRIMER_API_KEY``.
+    """
     for name in parameters:
         if any(word in name.lower() for word in _SECRET_WORDS):
             raise PrimerConfigError(
                 f"parameter {name!r} looks like a secret; set PRIMER_API_KEY in the environment or .env "
                 "instead (papermill writes parameters into the saved notebook)"
             )
+    key = _configured_key()
+    if key and key in json.dumps(dict(parameters), default=str):
+        raise PrimerConfigError(
+            "a parameter value holds the configured PRIMER_API_KEY; the kernel reads the key from the "
+            "environment or .env itself (papermill writes parameters into the saved notebook)"
+        )
+
+
+def _configured_key() -> str | None:
+    """This process's ``PRIMER_API_KEY`` (environment, then ``.env``) when it is long enough to look for."""
+    key = os.environ.get("PRIMER_API_KEY") or _dotenv_settings().get("PRIMER_API_KEY")
+    return key if key and len(key) >= 8 else None
+
+
+def _dotenv_settings() -> dict[str, str]:
+    """The kit's ``PRIMER_*`` settings in the ``.env`` file found from the working directory upwards."""
+    from dotenv import dotenv_values, find_dotenv
+
+    path = find_dotenv(usecwd=True)
+    if not path:
+        return {}
+    return {k: v for k, v in dotenv_values(path).items() if k.startswith("PRIMER_") and v is not None}
 
 
 @contextmanager
@@ -124,14 +166,29 @@ def execute(
     parameters: Mapping[str, Any] | None = None,
     *,
     env: Mapping[str, str] | None = None,
-    timeout: int = 600,
+    timeout: int | None = 600,
     sandbox: bool | None = None,
+    total_timeout: float | None = None,
 ) -> Path:
     """Execute ``notebook`` with papermill into ``output``; raise papermill's error if a cell fails.
 
-    ``sandbox``: start a local sandbox process beside the kernel for its
-    ``connect()`` to use; ``None`` (default) does so when the configuration
-    says the notebook will use the embedded sandbox.
+    Parameters
+    ----------
+    env:
+        Environment variables for the kernel (and the sandbox started beside it).
+        The kernel also gets the ``PRIMER_*`` settings of the ``.env`` file found
+        from this process's working directory, which its own search, from the
+        notebook's folder, would miss.
+    timeout:
+        Seconds each cell may run (``None``: no limit).
+    sandbox:
+        Start a local sandbox process beside the kernel for its ``connect()`` to
+        use; ``None`` (default) does so when the configuration says the notebook
+        will use the embedded sandbox.
+    total_timeout:
+        Seconds for the whole execution, kernel start included: each cell gets
+        what is left (at most ``timeout``). When a cell runs out of time, nbclient
+        raises ``CellTimeoutError`` and the kernel is shut down.
     """
     import papermill
 
@@ -140,17 +197,32 @@ def execute(
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     source = Path(notebook)
+    kernel_env = {**{k: v for k, v in _dotenv_settings().items() if k not in os.environ}, **(env or {})}
     with (
-        _environment(env or {}),
+        _environment(kernel_env),
         _sandbox_for_kernel(parameters, sandbox),
         tempfile.TemporaryDirectory(prefix="primer-nb-kernel-") as sockets,
     ):
         papermill.execute_notebook(
             str(source), str(output), parameters=parameters, kernel_name=KERNEL, cwd=str(source.parent),
-            progress_bar=False, request_save_on_cell_execute=False, execution_timeout=timeout,
-            extra_arguments=[_SKIP_FINAL_COLLECTION], **_kernel_transport(sockets),
+            progress_bar=False, request_save_on_cell_execute=False, extra_arguments=[_SKIP_FINAL_COLLECTION],
+            **_time_limits(timeout, total_timeout), **_kernel_transport(sockets),
         )  # fmt: skip
     return output
+
+
+def _time_limits(per_cell: int | None, total: float | None) -> dict[str, Any]:
+    """papermill's timeout options: each cell at most ``per_cell`` s, and all of it within ``total`` s."""
+    if total is None:
+        return {"execution_timeout": per_cell}
+    deadline = time.monotonic() + total
+
+    def left(cell: Any = None) -> int:
+        # nbclient reads 0 as "no limit": a run already out of time still gets one second, not forever.
+        seconds = max(1, math.ceil(deadline - time.monotonic()))
+        return min(seconds, per_cell) if per_cell else seconds
+
+    return {"execution_timeout": per_cell, "timeout_func": left, "start_timeout": min(60, left())}
 
 
 @contextmanager
@@ -268,27 +340,47 @@ class RunResult:
         }
 
 
+def kernel_start_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` says a kernel failed to come up, for a reason worth one more try."""
+    return isinstance(exc, Exception) and any(text in str(exc) for text in _KERNEL_START_FAILURES)
+
+
 def _run_one(
-    notebook: str, output: str, parameters: dict[str, Any], env: dict[str, str], html: bool
+    notebook: str,
+    output: str,
+    parameters: dict[str, Any],
+    env: dict[str, str],
+    html: bool,
+    timeout: float | None = None,
 ) -> RunResult:
+    """Execute one notebook, never raising: the outcome, timing and summary go into a :class:`RunResult`.
+
+    A kernel that fails to start for a transient reason (:func:`kernel_start_failed`)
+    is started once more. ``timeout`` bounds the whole run, both attempts included.
+    """
     start = time.perf_counter()
+    deadline = None if timeout is None else time.monotonic() + timeout
     result = RunResult(Path(notebook).name, parameters, output=output)
     try:
-        try:
-            execute(notebook, output, parameters, env=env)
-        except RuntimeError as exc:
-            # A kernel that died while starting (on TCP, another process can take its
-            # port first) has run nothing yet, so starting once more is safe.
-            if "Kernel died before replying" not in str(exc):
-                raise
-            execute(notebook, output, parameters, env=env)
+        for attempt in (1, 2):
+            left = None if deadline is None else max(1.0, deadline - time.monotonic())
+            try:
+                execute(notebook, output, parameters, env=env, total_timeout=left)
+                break
+            except Exception as exc:
+                out_of_time = deadline is not None and time.monotonic() >= deadline
+                if attempt == 2 or out_of_time or not kernel_start_failed(exc):
+                    raise
         result.summary = summary_of(output)
         if html:
             result.html = str(export_html(output))
     except Exception as exc:  # recorded, not fatal: a sweep goes on
         result.status = "failed"
-        first = str(exc).strip().splitlines()
-        result.error = f"{type(exc).__name__}: {first[-1] if first else ''}"[:500]
+        if deadline is not None and time.monotonic() >= deadline:
+            result.error = f"TimeoutError: the run took more than {timeout:g} s; its kernel was stopped"
+        else:
+            first = str(exc).strip().splitlines()
+            result.error = f"{type(exc).__name__}: {first[-1] if first else ''}"[:500]
     result.duration = time.perf_counter() - start
     return result
 
@@ -323,11 +415,40 @@ def run_grid(
     progress: bool = True,
     html: bool = False,
     env: Mapping[str, str] | None = None,
+    timeout: float | None = DEFAULT_POINT_TIMEOUT,
+    executor: DaskExecutor | Client | None = None,
 ) -> list[RunResult]:
-    """Execute ``notebook`` once per parameter set, ``workers`` processes at a time.
+    """Execute ``notebook`` once per parameter set: in a process pool, or on Dask distributed.
 
-    Failures are recorded in their :class:`RunResult`; the others still run.
-    Writes ``summary.csv`` into ``out_dir``.
+    Parameters
+    ----------
+    notebook:
+        A path, file name or number prefix (``"04"``).
+    parameter_sets:
+        One mapping of papermill parameters per run (see :func:`load_grid`).
+    out_dir:
+        Where the executed notebooks (``<stem>-001.ipynb``, ...), their HTML
+        and ``summary.csv`` go.
+    workers:
+        Size of the local process pool (without ``executor``).
+    html:
+        Also export each executed notebook to HTML.
+    env:
+        Environment variables for every run's kernel. On Dask they travel to
+        the workers, so names that look like secrets are refused there.
+    timeout:
+        Seconds one run may take (kernel start and all cells); then its kernel
+        is stopped and the run is recorded as failed.
+    executor:
+        ``None``: a local pool of ``workers`` processes. A
+        :class:`~primer_nb.dask_sweep.DaskExecutor` (or a ``distributed.Client``):
+        every run is a task on Dask distributed and the executed notebooks come
+        back to this process.
+
+    Returns
+    -------
+    One :class:`RunResult` per parameter set, in order. Failures are recorded
+    in theirs and the other runs go on.
     """
     source = find_notebook(notebook)
     sets = [dict(p) for p in parameter_sets] or [{}]
@@ -335,25 +456,69 @@ def run_grid(
         check_parameters(parameters)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(str(source), str(out / f"{source.stem}-{i:03d}.ipynb"), p, dict(env or {}), html)
-            for i, p in enumerate(sets, start=1)]  # fmt: skip
-    results: list[RunResult | None] = [None] * len(jobs)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    outputs = [out / f"{source.stem}-{i:03d}.ipynb" for i in range(1, len(sets) + 1)]
+    with _progress_bar(len(sets), f"running {source.name}", enabled=progress) as bar:
+        if executor is None:
+            results = _run_in_processes(
+                source, sets, outputs, dict(env or {}), html, timeout, workers, bar.advance
+            )
+        else:
+            from primer_nb.dask_sweep import run_on_dask
 
-        bar = tqdm(total=len(jobs), desc=f"running {source.name}", unit="run")
+            results = run_on_dask(
+                executor, source, sets, outputs, env=dict(env or {}), html=html, timeout=timeout,
+                advance=bar.advance, announce=bar.write,
+            )  # fmt: skip
+    write_summary(results, out / "summary.csv")
+    return results
+
+
+def _run_in_processes(
+    source: Path,
+    sets: Sequence[dict[str, Any]],
+    outputs: Sequence[Path],
+    env: dict[str, str],
+    html: bool,
+    timeout: float | None,
+    workers: int,
+    advance: Callable[[], None],
+) -> list[RunResult]:
+    results: list[RunResult | None] = [None] * len(sets)
     with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(_run_one, *job): index for index, job in enumerate(jobs)}
+        futures = {
+            pool.submit(_run_one, str(source), str(output), parameters, env, html, timeout): index
+            for index, (parameters, output) in enumerate(zip(sets, outputs, strict=True))
+        }
         for future in as_completed(futures):
             results[futures[future]] = future.result()
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
-    finished = [r for r in results if r is not None]
-    write_summary(finished, out / "summary.csv")
-    return finished
+            advance()
+    return [r for r in results if r is not None]
+
+
+@dataclass
+class _ProgressBar:
+    """A tqdm bar over a grid's runs, or nothing at all; ``write`` prints above it."""
+
+    bar: Any = None
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def write(self, line: str) -> None:
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+
+
+@contextmanager
+def _progress_bar(total: int, label: str, *, enabled: bool) -> Iterator[_ProgressBar]:
+    if not enabled:
+        yield _ProgressBar()
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc=label, unit="run") as bar:
+        yield _ProgressBar(bar)
 
 
 def write_summary(results: Sequence[RunResult], path: str | Path) -> Path:

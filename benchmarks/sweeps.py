@@ -1,0 +1,90 @@
+"""A grid of notebook 04 three ways: one run at a time, a process pool, and Dask distributed.
+
+In one run of this script, the same 16-point grid (4 currencies x 4 orders) goes
+through ``run_grid`` sequentially (a pool of one process), with a local process
+pool of 2, and on a Dask ``LocalCluster`` of 2 worker processes (its start and
+shutdown counted; every executed notebook travels back to this process, as from a
+remote cluster). Prints wall time and runs per second for each, and the Dask
+path's time against the pool's (target <= 1.15x). Pool and Dask rounds alternate
+and each figure is its best round, so a slow spell on a shared machine hits both.
+
+    python benchmarks/sweeps.py [--repeats 2] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import itertools
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import primer_nb
+from primer_nb.dask_sweep import DaskExecutor
+from primer_nb.notebooks import run_grid
+
+CURRENCIES = ["GBP", "EUR", "JPY", "KWD"]
+SETTLE = 1.0
+TARGET = 1.15
+
+
+def grid() -> list[dict[str, str]]:
+    return [
+        {"currency": currency, "order_id": f"sweep-{currency}-{n}"}
+        for currency, n in itertools.product(CURRENCIES, range(1, 5))
+    ]
+
+
+def timed(label: str, out: Path, **options: object) -> float:
+    start = time.perf_counter()
+    results = run_grid("04", grid(), out_dir=out, progress=False, env={"PRIMER_ENVIRONMENT": "local"}, **options)
+    seconds = time.perf_counter() - start
+    failed = [r.error for r in results if r.status != "ok"]
+    if failed:
+        raise SystemExit(f"{label}: {len(failed)} run(s) failed, first: {failed[0]}")
+    # The runner does not wait for its sandboxes to exit; let them, so the next
+    # measurement does not pay for this one's shutdown.
+    time.sleep(SETTLE)
+    return seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=2, help="pool and Dask rounds; each figure is its best")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    # Kernels import the kit from bytecode, as from an installed wheel.
+    compileall.compile_dir(Path(primer_nb.__file__).parent, quiet=1)
+    os.environ.pop("PRIMER_API_KEY", None)
+    os.environ["PRIMER_ENVIRONMENT"] = "local"
+    points = len(grid())
+    times: dict[str, list[float]] = {"sequential": [], "pool": [], "dask": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        times["sequential"].append(timed("sequential", folder / "sequential", workers=1))
+        for round_ in range(args.repeats):
+            times["pool"].append(timed("pool", folder / f"pool-{round_}", workers=args.workers))
+            executor = DaskExecutor(workers=args.workers)
+            times["dask"].append(timed("dask", folder / f"dask-{round_}", executor=executor))
+    best = {name: min(values) for name, values in times.items()}
+    labels = {
+        "sequential": "sequential (one process)",
+        "pool": f"process pool of {args.workers}",
+        "dask": f"Dask LocalCluster of {args.workers}",
+    }
+    print(f"{points} runs of 04-parameterized-run, best of {args.repeats} round(s) (sequential: 1)")
+    for name, seconds in best.items():
+        rounds = ", ".join(f"{s:.1f}" for s in times[name])
+        print(f"{labels[name]:28} {seconds:6.1f} s  {points / seconds:5.2f} runs/s   (rounds: {rounds} s)")
+    ratio = best["dask"] / best["pool"]
+    ok = ratio <= TARGET
+    print(f"Dask / process pool: {ratio:.2f}x (target <= {TARGET}x): {'OK' if ok else 'MISSED'}")
+    print(f"process pool / sequential: {best['pool'] / best['sequential']:.2f}x")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
