@@ -40,7 +40,8 @@ def grid() -> list[dict[str, str]]:
 
 def timed(label: str, out: Path, **options: object) -> float:
     start = time.perf_counter()
-    results = run_grid("04", grid(), out_dir=out, progress=False, env={"PRIMER_ENVIRONMENT": "local"}, **options)
+    env = {"PRIMER_ENVIRONMENT": "local"}
+    results = run_grid("04", grid(), out_dir=out, progress=False, env=env, **options)  # type: ignore[arg-type]
     seconds = time.perf_counter() - start
     failed = [r.error for r in results if r.status != "ok"]
     if failed:
@@ -53,7 +54,7 @@ def timed(label: str, out: Path, **options: object) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2, help="pool and Dask rounds; each figure is its best")
+    parser.add_argument("--repeats", type=int, default=2, help="pool and Dask rounds; figures are the best")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     # Kernels import the kit from bytecode, as from an installed wheel.
