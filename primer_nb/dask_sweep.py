@@ -47,6 +47,15 @@ INSTALL_HINT = (
 )
 """What to do when ``distributed`` cannot be imported."""
 
+# A LocalCluster lives for one sweep and shares this machine's cores with the kernels:
+# its workers do not sample every running task's stack 100 times a second for the
+# dashboard's profile (of papermill waiting on a kernel), and its event loops tick and
+# monitor the system less often.
+_LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.admin.system-monitor.interval": "2s",
+}
 # papermill changes the working directory of the whole process and the runner sets the
 # kernel's environment variables in os.environ: on a worker with several threads, runs
 # take turns.
@@ -124,17 +133,19 @@ class DaskExecutor:
         if self._client is not None:
             return self
         try:
+            import dask
             from distributed import Client, LocalCluster
         except ImportError:
             raise PrimerConfigError(INSTALL_HINT) from None
         address = scheduler_address(self.address)
         if address is None:
             # Loopback only, and a free dashboard port rather than 8787, which another
-            # cluster on this machine may hold.
-            self._cluster = LocalCluster(
-                n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address="127.0.0.1:0",
-            )  # fmt: skip
+            # cluster on this machine may hold. Its nannies hand this configuration on.
+            with dask.config.set(_LOCAL_CLUSTER_CONFIG):
+                self._cluster = LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0",
+                )  # fmt: skip
             self._client = Client(self._cluster, set_as_default=False)
             return self
         try:
