@@ -7,8 +7,11 @@ shutdown counted; every executed notebook travels back to this process, as from 
 remote cluster). Prints wall time and runs per second for each, and the Dask
 path's time against the pool's (target <= 1.15x). Pool and Dask rounds alternate
 and each figure is its best round, so a slow spell on a shared machine hits both.
+For information it also prints the CPU time each way used (this process and all
+the processes it started and waited for: pool or cluster processes, kernels,
+sandboxes), which other work on a shared machine disturbs much less than wall time.
 
-    python benchmarks/sweeps.py [--repeats 2] [--workers 2]
+    python benchmarks/sweeps.py [--repeats 3] [--workers 2]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import compileall
 import itertools
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -38,8 +42,14 @@ def grid() -> list[dict[str, str]]:
     ]
 
 
-def timed(label: str, out: Path, **options: object) -> float:
-    start = time.perf_counter()
+def cpu_seconds() -> float:
+    """CPU time of this process and of every finished process it waited for (and theirs)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(label: str, out: Path, cpu: list[float], **options: object) -> float:
+    cpu_start, start = cpu_seconds(), time.perf_counter()
     env = {"PRIMER_ENVIRONMENT": "local"}
     results = run_grid("04", grid(), out_dir=out, progress=False, env=env, **options)  # type: ignore[arg-type]
     seconds = time.perf_counter() - start
@@ -49,12 +59,13 @@ def timed(label: str, out: Path, **options: object) -> float:
     # The runner does not wait for its sandboxes to exit; let them, so the next
     # measurement does not pay for this one's shutdown.
     time.sleep(SETTLE)
+    cpu.append(cpu_seconds() - cpu_start)
     return seconds
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2, help="pool and Dask rounds; figures are the best")
+    parser.add_argument("--repeats", type=int, default=3, help="pool and Dask rounds; figures are the best")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     # Kernels import the kit from bytecode, as from an installed wheel.
@@ -63,14 +74,17 @@ def main() -> int:
     os.environ["PRIMER_ENVIRONMENT"] = "local"
     points = len(grid())
     times: dict[str, list[float]] = {"sequential": [], "pool": [], "dask": []}
+    cpu: dict[str, list[float]] = {name: [] for name in times}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        times["sequential"].append(timed("sequential", folder / "sequential", workers=1))
+        times["sequential"].append(timed("sequential", folder / "sequential", cpu["sequential"], workers=1))
         for round_ in range(args.repeats):
-            times["pool"].append(timed("pool", folder / f"pool-{round_}", workers=args.workers))
+            pool_out, dask_out = folder / f"pool-{round_}", folder / f"dask-{round_}"
+            times["pool"].append(timed("pool", pool_out, cpu["pool"], workers=args.workers))
             executor = DaskExecutor(workers=args.workers)
-            times["dask"].append(timed("dask", folder / f"dask-{round_}", executor=executor))
+            times["dask"].append(timed("dask", dask_out, cpu["dask"], executor=executor))
     best = {name: min(values) for name, values in times.items()}
+    least_cpu = {name: min(values) for name, values in cpu.items()}
     labels = {
         "sequential": "sequential (one process)",
         "pool": f"process pool of {args.workers}",
@@ -79,10 +93,14 @@ def main() -> int:
     print(f"{points} runs of 04-parameterized-run, best of {args.repeats} round(s) (sequential: 1)")
     for name, seconds in best.items():
         rounds = ", ".join(f"{s:.1f}" for s in times[name])
-        print(f"{labels[name]:28} {seconds:6.1f} s  {points / seconds:5.2f} runs/s   (rounds: {rounds} s)")
+        print(
+            f"{labels[name]:28} {seconds:6.1f} s  {points / seconds:5.2f} runs/s  "
+            f"CPU {least_cpu[name]:5.1f} s   (rounds: {rounds} s)"
+        )
     ratio = best["dask"] / best["pool"]
     ok = ratio <= TARGET
     print(f"Dask / process pool: {ratio:.2f}x (target <= {TARGET}x): {'OK' if ok else 'MISSED'}")
+    print(f"CPU time, Dask / process pool: {least_cpu['dask'] / least_cpu['pool']:.2f}x")
     print(f"process pool / sequential: {best['pool'] / best['sequential']:.2f}x")
     return 0 if ok else 1
 
