@@ -50,8 +50,11 @@ INSTALL_HINT = (
 # A LocalCluster lives for one sweep and shares this machine's cores with the kernels:
 # its workers do not sample every running task's stack 100 times a second for the
 # dashboard's profile (of papermill waiting on a kernel), and its event loops tick and
-# monitor the system less often.
+# monitor the system less often. Runs last seconds, so a worker is handed its next run
+# when it finishes one rather than holding one in reserve, which at the end of a sweep
+# could leave one worker busy with two while the other idles.
 _LOCAL_CLUSTER_CONFIG = {
+    "distributed.scheduler.worker-saturation": 1.0,
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "500ms",
     "distributed.admin.system-monitor.interval": "2s",
