@@ -34,7 +34,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from primer_nb.errors import PrimerConfigError
-from primer_nb.notebooks import _SECRET_WORDS, RunResult, _run_one
+from primer_nb.notebooks import _SECRET_WORDS, RunResult, _configured_key, _run_one
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
@@ -263,8 +263,9 @@ def run_on_dask(
     notebook. An executor that is not started yet is started here and closed at
     the end.
     """
-    for name in env:
-        if any(word in name.lower() for word in _SECRET_WORDS):
+    key = _configured_key()
+    for name, value in env.items():
+        if any(word in name.lower() for word in _SECRET_WORDS) or (key and key in value):
             raise PrimerConfigError(
                 f"environment variable {name!r} looks like a secret and would be sent to the Dask workers; "
                 "each worker reads PRIMER_API_KEY from its own environment or .env"
@@ -287,14 +288,18 @@ def run_on_dask(
             for index, (parameters, output) in enumerate(zip(parameter_sets, outputs, strict=True))
         }  # fmt: skip
         results: list[RunResult | None] = [None] * len(futures)
+        pending = set(futures)
         try:
             for future in as_completed(futures, loop=client.loop):
                 index = futures[future]
                 results[index] = _collect(future, source.name, parameter_sets[index], outputs[index])
+                pending.discard(future)
+                future.release()  # its notebook is on disk here now; the cluster can drop it
                 advance()
         finally:
-            with contextlib.suppress(Exception):  # the cluster may already be gone
-                client.cancel(list(futures))
+            if pending:
+                with contextlib.suppress(Exception):  # the cluster may already be gone
+                    client.cancel(list(pending))
         return [r for r in results if r is not None]
     finally:
         if started_here:

@@ -107,6 +107,10 @@ def test_secrets_are_refused_before_anything_is_sent(tmp_path, monkeypatch):
         nbrun.run_grid(probe, [{"note": f"key {canary}"}], out_dir=tmp_path / "runs", progress=False,
                        executor=executor)  # fmt: skip
     assert canary not in str(caught.value)
+    with pytest.raises(PrimerConfigError, match="would be sent to the Dask workers") as caught:
+        run_on_dask(executor, probe, [{}], [tmp_path / "o.ipynb"], env={"NOTE": f"key={canary}"},
+                    html=False, timeout=None)  # fmt: skip
+    assert canary not in str(caught.value)
     assert not executor.started
 
 
