@@ -71,6 +71,8 @@ DEFAULT_POINT_TIMEOUT = 600.0
 # What jupyter_client and pyzmq say when a kernel did not come up: it died at once (on
 # TCP, another process took one of its ports between pick and bind) or a busy machine
 # kept it from answering in time. Nothing has run yet, so starting it again is safe.
+# Length of "/primer-nb-kernel-XXXXXXXX/kernel-65535", the socket path below the temporary folder.
+_SOCKET_SUFFIX = 40
 _KERNEL_START_FAILURES = ("Kernel died before replying", "Kernel didn't respond in", "Address already in use")
 
 
@@ -201,7 +203,7 @@ def execute(
     with (
         _environment(kernel_env),
         _sandbox_for_kernel(parameters, sandbox),
-        tempfile.TemporaryDirectory(prefix="primer-nb-kernel-") as sockets,
+        tempfile.TemporaryDirectory(prefix="primer-nb-kernel-", dir=_socket_parent()) as sockets,
     ):
         papermill.execute_notebook(
             str(source), str(output), parameters=parameters, kernel_name=KERNEL, cwd=str(source.parent),
@@ -265,26 +267,53 @@ def _uses_embedded_sandbox(parameters: Mapping[str, Any]) -> bool:
     return settings.environment == "local" and settings.base_url is None
 
 
+def _socket_parent() -> str | None:
+    """Where the kernel's socket folder goes: the temporary folder, or ``/tmp`` when that path is too long.
+
+    A Unix socket's path must fit in ``sockaddr_un.sun_path`` (107 bytes on
+    Linux); a worker whose ``TMPDIR`` is deep in a job's scratch space would
+    otherwise get kernels that cannot bind.
+    """
+    default = tempfile.gettempdir()
+    if len(os.fsencode(default)) + _SOCKET_SUFFIX <= _ipc_path_max() or os.name != "posix":
+        return None
+    short = "/tmp"  # noqa: S108 - only the parent of a private mkdtemp folder
+    return short if os.access(short, os.W_OK | os.X_OK) else None
+
+
+def _ipc_path_max() -> int:
+    import zmq
+
+    return int(getattr(zmq, "IPC_PATH_MAX_LEN", 103))
+
+
 def _kernel_transport(folder: str) -> dict[str, Any]:
     """Kernel manager options: Unix sockets in ``folder`` where available, else TCP.
 
     With TCP, jupyter_client picks free ports and releases them before the
     kernel binds them, so parallel runs can collide; Unix sockets cannot, and the
-    kernel does not warn about unencrypted TCP either. The same manager gives a
-    kernel :data:`KERNEL_EXIT_GRACE` seconds to exit.
+    kernel does not warn about unencrypted TCP either. When ``folder``'s path is
+    too long for a socket, the kernel uses TCP (its start is retried once if
+    another process takes a port first). The same manager gives a kernel
+    :data:`KERNEL_EXIT_GRACE` seconds to exit.
     """
     if os.name != "posix":
         return {}
     from jupyter_client.manager import AsyncKernelManager
 
-    class UnixSocketKernelManager(AsyncKernelManager):
+    prefix = str(Path(folder) / "kernel")
+    # The kernel names its sockets "<prefix>-<n>".
+    unix_sockets = len(os.fsencode(prefix)) + len("-65535") <= _ipc_path_max()
+
+    class RunnerKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs: Any) -> None:
-            kwargs.setdefault("transport", "ipc")
-            kwargs.setdefault("ip", str(Path(folder) / "kernel"))
+            if unix_sockets:
+                kwargs.setdefault("transport", "ipc")
+                kwargs.setdefault("ip", prefix)
             kwargs.setdefault("shutdown_wait_time", KERNEL_EXIT_GRACE)
             super().__init__(**kwargs)
 
-    return {"kernel_manager_class": UnixSocketKernelManager}
+    return {"kernel_manager_class": RunnerKernelManager}
 
 
 def export_html(notebook: str | Path, output: str | Path | None = None) -> Path:
