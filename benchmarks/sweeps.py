@@ -11,7 +11,7 @@ For information it also prints the CPU time each way used (this process and all
 the processes it started and waited for: pool or cluster processes, kernels,
 sandboxes), which other work on a shared machine disturbs much less than wall time.
 
-    python benchmarks/sweeps.py [--repeats 3] [--workers 2]
+    python benchmarks/sweeps.py [--repeats 3] [--workers 2] [--points 16]
 """
 
 from __future__ import annotations
@@ -35,10 +35,11 @@ SETTLE = 1.0
 TARGET = 1.15
 
 
-def grid() -> list[dict[str, str]]:
+def grid(points: int = 16) -> list[dict[str, str]]:
+    orders = range(1, max(1, points // len(CURRENCIES)) + 1)
     return [
         {"currency": currency, "order_id": f"sweep-{currency}-{n}"}
-        for currency, n in itertools.product(CURRENCIES, range(1, 5))
+        for currency, n in itertools.product(CURRENCIES, orders)
     ]
 
 
@@ -48,10 +49,10 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def timed(label: str, out: Path, cpu: list[float], **options: object) -> float:
+def timed(label: str, sets: list[dict[str, str]], out: Path, cpu: list[float], **options: object) -> float:
     cpu_start, start = cpu_seconds(), time.perf_counter()
     env = {"PRIMER_ENVIRONMENT": "local"}
-    results = run_grid("04", grid(), out_dir=out, progress=False, env=env, **options)  # type: ignore[arg-type]
+    results = run_grid("04", sets, out_dir=out, progress=False, env=env, **options)  # type: ignore[arg-type]
     seconds = time.perf_counter() - start
     failed = [r.error for r in results if r.status != "ok"]
     if failed:
@@ -67,22 +68,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="pool and Dask rounds; figures are the best")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--points", type=int, default=16, help="grid size (a multiple of 4)")
     args = parser.parse_args()
     # Kernels import the kit from bytecode, as from an installed wheel.
     compileall.compile_dir(Path(primer_nb.__file__).parent, quiet=1)
     os.environ.pop("PRIMER_API_KEY", None)
     os.environ["PRIMER_ENVIRONMENT"] = "local"
-    points = len(grid())
+    sets = grid(args.points)
+    points = len(sets)
     times: dict[str, list[float]] = {"sequential": [], "pool": [], "dask": []}
     cpu: dict[str, list[float]] = {name: [] for name in times}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        times["sequential"].append(timed("sequential", folder / "sequential", cpu["sequential"], workers=1))
+        one_by_one = timed("sequential", sets, folder / "sequential", cpu["sequential"], workers=1)
+        times["sequential"].append(one_by_one)
         for round_ in range(args.repeats):
             pool_out, dask_out = folder / f"pool-{round_}", folder / f"dask-{round_}"
-            times["pool"].append(timed("pool", pool_out, cpu["pool"], workers=args.workers))
+            times["pool"].append(timed("pool", sets, pool_out, cpu["pool"], workers=args.workers))
             executor = DaskExecutor(workers=args.workers)
-            times["dask"].append(timed("dask", dask_out, cpu["dask"], executor=executor))
+            times["dask"].append(timed("dask", sets, dask_out, cpu["dask"], executor=executor))
     best = {name: min(values) for name, values in times.items()}
     least_cpu = {name: min(values) for name, values in cpu.items()}
     labels = {
