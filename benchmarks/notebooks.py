@@ -100,13 +100,13 @@ def main() -> int:
     print(f"empty floor (one-cell notebook): {floor:6.2f} s   (best of {args.repeats} rounds)")
     with_sandbox = best["sandbox"]
     print(f"  with the runner's sandbox:     {with_sandbox:6.2f} s  {with_sandbox / floor:4.2f}x empty floor")
-    print(f"{'notebook':28} {'time':>7}  {'x empty':>7}  {'same-imports floor':>18}  {'x floor':>7}  imports")
+    print(f"{'notebook':34} {'time':>7}  {'x empty':>7}  {'same-imports floor':>18}  {'x floor':>7}  imports")
     worst = 0.0
     for notebook in notebooks():
         seconds, own_floor = best[notebook.name], best[f"floor-{notebook.name}"]
         worst = max(worst, seconds / own_floor)
         print(
-            f"{notebook.name:28} {seconds:5.2f} s  {seconds / floor:6.2f}x  {own_floor:16.2f} s  "
+            f"{notebook.name:34} {seconds:5.2f} s  {seconds / floor:6.2f}x  {own_floor:16.2f} s  "
             f"{seconds / own_floor:6.2f}x  {', '.join(imports[notebook.name]) or '-'}"
         )
     ok = worst <= TARGET
