@@ -4,6 +4,8 @@ A thin layer over papermill: it finds the notebooks shipped with the kit,
 checks parameters (an API key is never a parameter), executes notebooks in
 separate processes with a progress bar, exports HTML with nbconvert, and
 collects each run's summary (the JSON output of the cell tagged ``summary``).
+Grids run in a local process pool, or on Dask distributed
+(:mod:`primer_nb.dask_sweep`).
 """
 
 from __future__ import annotations
@@ -11,20 +13,26 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import math
 import os
 import shutil
+import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from primer_nb.api.errors import PrimerConfigError
+from primer_nb.config.settings import dotenv_settings
 
 __all__ = [
+    "DEFAULT_POINT_TIMEOUT",
+    "GridExecutor",
+    "ProcessPool",
     "RunResult",
     "execute",
     "export_html",
@@ -39,7 +47,7 @@ __all__ = [
     "working_copy",
 ]
 
-_SECRET_WORDS = ("key", "secret", "password", "token")
+SECRET_WORDS = ("key", "secret", "password", "token")
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 KERNEL = "python3"
 # Run in each kernel this runner starts: at exit, move every object to the GC's
@@ -55,6 +63,14 @@ _SKIP_FINAL_COLLECTION = "--IPKernelApp.exec_lines=__import__('atexit').register
 # reply, waits on the output thread its main thread is closing, and the kernel hangs
 # until terminated, so a long grace only makes that run slower.
 KERNEL_EXIT_GRACE = 1.0
+DEFAULT_POINT_TIMEOUT = 600.0
+"""Seconds one run of a grid may take, kernel start and every cell together, before its kernel is stopped."""
+# What jupyter_client and pyzmq say when a kernel did not come up: it died at once (on
+# TCP, another process took one of its ports between pick and bind) or a busy machine
+# kept it from answering in time. Nothing has run yet, so starting it again is safe.
+# Length of "/primer-nb-kernel-XXXXXXXX/kernel-65535", the socket path below the temporary folder.
+_SOCKET_SUFFIX = 40
+_KERNEL_START_FAILURES = ("Kernel died before replying", "Kernel didn't respond in", "Address already in use")
 
 
 def notebook_dir() -> Path:
@@ -94,13 +110,29 @@ def notebook_parameters(path: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def check_parameters(parameters: Mapping[str, Any]) -> None:
-    """Refuse anything that looks like a secret: keys come from the environment, never parameters."""
+    """Refuse anything that looks like a secret: keys come from the environment, never parameters.
+
+    A name that looks like a secret is refused, and so is any value holding the
+    configured ``PRIMER_API_KEY``.
+    """
     for name in parameters:
-        if any(word in name.lower() for word in _SECRET_WORDS):
+        if any(word in name.lower() for word in SECRET_WORDS):
             raise PrimerConfigError(
                 f"parameter {name!r} looks like a secret; set PRIMER_API_KEY in the environment or .env "
                 "instead (papermill writes parameters into the saved notebook)"
             )
+    key = configured_key()
+    if key and key in json.dumps(dict(parameters), default=str):
+        raise PrimerConfigError(
+            "a parameter value holds the configured PRIMER_API_KEY; the kernel reads the key from the "
+            "environment or .env itself (papermill writes parameters into the saved notebook)"
+        )
+
+
+def configured_key() -> str | None:
+    """This process's ``PRIMER_API_KEY`` (environment, then ``.env``) when it is long enough to look for."""
+    key = os.environ.get("PRIMER_API_KEY") or dotenv_settings().get("PRIMER_API_KEY")
+    return key if key and len(key) >= 8 else None
 
 
 @contextmanager
@@ -123,14 +155,29 @@ def execute(
     parameters: Mapping[str, Any] | None = None,
     *,
     env: Mapping[str, str] | None = None,
-    timeout: int = 600,
+    timeout: int | None = 600,
     sandbox: bool | None = None,
+    total_timeout: float | None = None,
 ) -> Path:
     """Execute ``notebook`` with papermill into ``output``; raise papermill's error if a cell fails.
 
-    ``sandbox``: start a local sandbox process beside the kernel for its
-    ``connect()`` to use; ``None`` (default) does so when the configuration
-    says the notebook will use the embedded sandbox.
+    Parameters
+    ----------
+    env:
+        Environment variables for the kernel (and the sandbox started beside it).
+        The kernel also gets the ``PRIMER_*`` settings of the ``.env`` file found
+        from this process's working directory, which its own search, from the
+        notebook's folder, would miss.
+    timeout:
+        Seconds each cell may run (``None``: no limit).
+    sandbox:
+        Start a local sandbox process beside the kernel for its ``connect()`` to
+        use; ``None`` (default) does so when the configuration says the notebook
+        will use the embedded sandbox.
+    total_timeout:
+        Seconds for the whole execution, kernel start included: each cell gets
+        what is left (at most ``timeout``). When a cell runs out of time, nbclient
+        raises ``CellTimeoutError`` and the kernel is shut down.
     """
     import papermill
 
@@ -139,17 +186,32 @@ def execute(
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     source = Path(notebook)
+    kernel_env = {**{k: v for k, v in dotenv_settings().items() if k not in os.environ}, **(env or {})}
     with (
-        _environment(env or {}),
+        _environment(kernel_env),
         _sandbox_for_kernel(parameters, sandbox),
-        tempfile.TemporaryDirectory(prefix="primer-nb-kernel-") as sockets,
+        tempfile.TemporaryDirectory(prefix="primer-nb-kernel-", dir=_socket_parent()) as sockets,
     ):
         papermill.execute_notebook(
             str(source), str(output), parameters=parameters, kernel_name=KERNEL, cwd=str(source.parent),
-            progress_bar=False, request_save_on_cell_execute=False, execution_timeout=timeout,
-            extra_arguments=[_SKIP_FINAL_COLLECTION], **_kernel_transport(sockets),
+            progress_bar=False, request_save_on_cell_execute=False, extra_arguments=[_SKIP_FINAL_COLLECTION],
+            **_time_limits(timeout, total_timeout), **_kernel_transport(sockets),
         )  # fmt: skip
     return output
+
+
+def _time_limits(per_cell: int | None, total: float | None) -> dict[str, Any]:
+    """papermill's timeout options: each cell at most ``per_cell`` s, and all of it within ``total`` s."""
+    if total is None:
+        return {"execution_timeout": per_cell}
+    deadline = time.monotonic() + total
+
+    def left(cell: Any = None) -> int:
+        # nbclient reads 0 as "no limit": a run already out of time still gets one second, not forever.
+        seconds = max(1, math.ceil(deadline - time.monotonic()))
+        return min(seconds, per_cell) if per_cell else seconds
+
+    return {"execution_timeout": per_cell, "timeout_func": left, "start_timeout": min(60, left())}
 
 
 @contextmanager
@@ -191,26 +253,53 @@ def _uses_embedded_sandbox(parameters: Mapping[str, Any]) -> bool:
     return settings.environment == "local" and settings.base_url is None
 
 
+def _socket_parent() -> str | None:
+    """Where the kernel's socket folder goes: the temporary folder, or ``/tmp`` when that path is too long.
+
+    A Unix socket's path must fit in ``sockaddr_un.sun_path`` (107 bytes on
+    Linux); a worker whose ``TMPDIR`` is deep in a job's scratch space would
+    otherwise get kernels that cannot bind.
+    """
+    default = tempfile.gettempdir()
+    if len(os.fsencode(default)) + _SOCKET_SUFFIX <= _ipc_path_max() or os.name != "posix":
+        return None
+    short = "/tmp"  # noqa: S108 - only the parent of a private mkdtemp folder
+    return short if os.access(short, os.W_OK | os.X_OK) else None
+
+
+def _ipc_path_max() -> int:
+    import zmq
+
+    return int(getattr(zmq, "IPC_PATH_MAX_LEN", 103))
+
+
 def _kernel_transport(folder: str) -> dict[str, Any]:
     """Kernel manager options: Unix sockets in ``folder`` where available, else TCP.
 
     With TCP, jupyter_client picks free ports and releases them before the
     kernel binds them, so parallel runs can collide; Unix sockets cannot, and the
-    kernel does not warn about unencrypted TCP either. The same manager gives a
-    kernel :data:`KERNEL_EXIT_GRACE` seconds to exit.
+    kernel does not warn about unencrypted TCP either. When ``folder``'s path is
+    too long for a socket, the kernel uses TCP (its start is retried once if
+    another process takes a port first). The same manager gives a kernel
+    :data:`KERNEL_EXIT_GRACE` seconds to exit.
     """
     if os.name != "posix":
         return {}
     from jupyter_client.manager import AsyncKernelManager
 
-    class UnixSocketKernelManager(AsyncKernelManager):
+    prefix = str(Path(folder) / "kernel")
+    # The kernel names its sockets "<prefix>-<n>".
+    unix_sockets = len(os.fsencode(prefix)) + len("-65535") <= _ipc_path_max()
+
+    class RunnerKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs: Any) -> None:
-            kwargs.setdefault("transport", "ipc")
-            kwargs.setdefault("ip", str(Path(folder) / "kernel"))
+            if unix_sockets:
+                kwargs.setdefault("transport", "ipc")
+                kwargs.setdefault("ip", prefix)
             kwargs.setdefault("shutdown_wait_time", KERNEL_EXIT_GRACE)
             super().__init__(**kwargs)
 
-    return {"kernel_manager_class": UnixSocketKernelManager}
+    return {"kernel_manager_class": RunnerKernelManager}
 
 
 def export_html(notebook: str | Path, output: str | Path | None = None) -> Path:
@@ -266,27 +355,47 @@ class RunResult:
         }
 
 
-def _run_one(
-    notebook: str, output: str, parameters: dict[str, Any], env: dict[str, str], html: bool
+def kernel_start_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` says a kernel failed to come up, for a reason worth one more try."""
+    return isinstance(exc, Exception) and any(text in str(exc) for text in _KERNEL_START_FAILURES)
+
+
+def run_one(
+    notebook: str,
+    output: str,
+    parameters: dict[str, Any],
+    env: dict[str, str],
+    html: bool,
+    timeout: float | None = None,
 ) -> RunResult:
+    """Execute one notebook, never raising: the outcome, timing and summary go into a :class:`RunResult`.
+
+    A kernel that fails to start for a transient reason (:func:`kernel_start_failed`)
+    is started once more. ``timeout`` bounds the whole run, both attempts included.
+    """
     start = time.perf_counter()
+    deadline = None if timeout is None else time.monotonic() + timeout
     result = RunResult(Path(notebook).name, parameters, output=output)
     try:
-        try:
-            execute(notebook, output, parameters, env=env)
-        except RuntimeError as exc:
-            # A kernel that died while starting (on TCP, another process can take its
-            # port first) has run nothing yet, so starting once more is safe.
-            if "Kernel died before replying" not in str(exc):
-                raise
-            execute(notebook, output, parameters, env=env)
+        for attempt in (1, 2):
+            left = None if deadline is None else max(1.0, deadline - time.monotonic())
+            try:
+                execute(notebook, output, parameters, env=env, total_timeout=left)
+                break
+            except Exception as exc:
+                out_of_time = deadline is not None and time.monotonic() >= deadline
+                if attempt == 2 or out_of_time or not kernel_start_failed(exc):
+                    raise
         result.summary = summary_of(output)
         if html:
             result.html = str(export_html(output))
     except Exception as exc:  # recorded, not fatal: a sweep goes on
         result.status = "failed"
-        first = str(exc).strip().splitlines()
-        result.error = f"{type(exc).__name__}: {first[-1] if first else ''}"[:500]
+        if deadline is not None and time.monotonic() >= deadline:
+            result.error = f"TimeoutError: the run took more than {timeout:g} s; its kernel was stopped"
+        else:
+            first = str(exc).strip().splitlines()
+            result.error = f"{type(exc).__name__}: {first[-1] if first else ''}"[:500]
     result.duration = time.perf_counter() - start
     return result
 
@@ -321,11 +430,40 @@ def run_grid(
     progress: bool = True,
     html: bool = False,
     env: Mapping[str, str] | None = None,
+    timeout: float | None = DEFAULT_POINT_TIMEOUT,
+    executor: GridExecutor | None = None,
 ) -> list[RunResult]:
-    """Execute ``notebook`` once per parameter set, ``workers`` processes at a time.
+    """Execute ``notebook`` once per parameter set: in a process pool, or on Dask distributed.
 
-    Failures are recorded in their :class:`RunResult`; the others still run.
-    Writes ``summary.csv`` into ``out_dir``.
+    Parameters
+    ----------
+    notebook:
+        A path, file name or number prefix (``"04"``).
+    parameter_sets:
+        One mapping of papermill parameters per run (see :func:`load_grid`).
+    out_dir:
+        Where the executed notebooks (``<stem>-001.ipynb``, ...), their HTML
+        and ``summary.csv`` go.
+    workers:
+        Size of the local process pool (without ``executor``).
+    html:
+        Also export each executed notebook to HTML.
+    env:
+        Environment variables for every run's kernel. On Dask they travel to
+        the workers, so names that look like secrets are refused there.
+    timeout:
+        Seconds one run may take (kernel start and all cells); then its kernel
+        is stopped and the run is recorded as failed.
+    executor:
+        Where the runs execute: ``None`` is a :class:`ProcessPool` of ``workers``
+        processes; a :class:`~primer_nb.dask_sweep.DaskExecutor` makes every run
+        a task on Dask distributed, the executed notebooks coming back to this
+        process. Anything with the :class:`GridExecutor` method will do.
+
+    Returns
+    -------
+    One :class:`RunResult` per parameter set, in order. Failures are recorded
+    in theirs and the other runs go on.
     """
     source = find_notebook(notebook)
     sets = [dict(p) for p in parameter_sets] or [{}]
@@ -333,25 +471,90 @@ def run_grid(
         check_parameters(parameters)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(str(source), str(out / f"{source.stem}-{i:03d}.ipynb"), p, dict(env or {}), html)
-            for i, p in enumerate(sets, start=1)]  # fmt: skip
-    results: list[RunResult | None] = [None] * len(jobs)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    outputs = [out / f"{source.stem}-{i:03d}.ipynb" for i in range(1, len(sets) + 1)]
+    with _progress_bar(len(sets), f"running {source.name}", enabled=progress) as bar:
+        results = (executor or ProcessPool(workers)).run_points(
+            source, sets, outputs, env=dict(env or {}), html=html, timeout=timeout,
+            advance=bar.advance, announce=bar.write,
+        )  # fmt: skip
+    write_summary(results, out / "summary.csv")
+    return results
 
-        bar = tqdm(total=len(jobs), desc=f"running {source.name}", unit="run")
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(_run_one, *job): index for index, job in enumerate(jobs)}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
-    finished = [r for r in results if r is not None]
-    write_summary(finished, out / "summary.csv")
-    return finished
+
+class GridExecutor(Protocol):
+    """Runs a grid's points somewhere and writes each executed notebook to its output path."""
+
+    def run_points(
+        self,
+        source: Path,
+        parameter_sets: Sequence[dict[str, Any]],
+        outputs: Sequence[Path],
+        *,
+        env: dict[str, str],
+        html: bool,
+        timeout: float | None,
+        advance: Callable[[], None],
+        announce: Callable[[str], None],
+    ) -> list[RunResult]:
+        """One :class:`RunResult` per parameter set, in order; ``advance()`` once per finished run."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProcessPool:
+    """The default :class:`GridExecutor`: a pool of ``workers`` local processes."""
+
+    workers: int = 2
+
+    def run_points(
+        self,
+        source: Path,
+        parameter_sets: Sequence[dict[str, Any]],
+        outputs: Sequence[Path],
+        *,
+        env: dict[str, str],
+        html: bool,
+        timeout: float | None,
+        advance: Callable[[], None],
+        announce: Callable[[str], None],
+    ) -> list[RunResult]:
+        """Run every point in the pool, gathering results as they complete."""
+        results: list[RunResult | None] = [None] * len(parameter_sets)
+        with ProcessPoolExecutor(max_workers=max(1, self.workers)) as pool:
+            futures = {
+                pool.submit(run_one, str(source), str(output), parameters, env, html, timeout): index
+                for index, (parameters, output) in enumerate(zip(parameter_sets, outputs, strict=True))
+            }
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                advance()
+        return [r for r in results if r is not None]
+
+
+@dataclass
+class _ProgressBar:
+    """A tqdm bar over a grid's runs, or nothing at all; ``write`` prints above it."""
+
+    bar: Any = None
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def write(self, line: str) -> None:
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+
+
+@contextmanager
+def _progress_bar(total: int, label: str, *, enabled: bool) -> Iterator[_ProgressBar]:
+    if not enabled:
+        yield _ProgressBar()
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc=label, unit="run") as bar:
+        yield _ProgressBar(bar)
 
 
 def write_summary(results: Sequence[RunResult], path: str | Path) -> Path:
@@ -374,7 +577,7 @@ def walkthrough(out_dir: str | Path, *, html: bool = True, deterministic: bool =
     env = {"PRIMER_ENVIRONMENT": "local"}
     if deterministic:
         env["PRIMER_NB_DETERMINISTIC"] = "1"
-    return [_run_one(str(nb), str(out / nb.name), {}, env, html) for nb in notebooks()]
+    return [run_one(str(nb), str(out / nb.name), {}, env, html) for nb in notebooks()]
 
 
 def working_copy(target: str | Path) -> tuple[list[Path], list[Path]]:
@@ -406,7 +609,7 @@ def refresh_committed_outputs(target: str | Path | None = None) -> list[RunResul
     results = []
     for nb in sorted(folder.glob("[0-9][0-9]-*.ipynb")):
         scratch = nb.with_suffix(".executing.ipynb")
-        result = _run_one(str(nb), str(scratch), {}, env, html=False)
+        result = run_one(str(nb), str(scratch), {}, env, html=False)
         if result.status == "ok":
             _strip_papermill_metadata(scratch)
             shutil.move(scratch, nb)

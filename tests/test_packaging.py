@@ -16,7 +16,7 @@ from primer_nb.__about__ import __version__
 from .conftest import ROOT
 
 # conda-forge spells a few packages differently from PyPI.
-CONDA_NAMES = {"uvicorn[standard]": "uvicorn-standard"}
+CONDA_NAMES = {"uvicorn[standard]": "uvicorn-standard", "dask[distributed]": "distributed"}
 
 
 def _name(requirement: str) -> str:
@@ -27,12 +27,18 @@ def _name(requirement: str) -> str:
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {_name(r) for r in project["dependencies"]} | {
-        _name(r) for r in project["optional-dependencies"]["test"]
-    }
+    wanted = {_name(r) for r in project["dependencies"]}
+    for extra in project["optional-dependencies"].values():
+        wanted |= {_name(r) for r in extra}
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = {_name(d) for d in environment["dependencies"] if isinstance(d, str)} - {"python", "pip"}
     assert conda == wanted, f"only in environment.yml: {conda - wanted}; only in pyproject: {wanted - conda}"
+
+
+def test_the_test_extra_brings_the_dask_extra():
+    # CI installs `.[test]` and runs the Dask tests.
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert set(extras["dask"]) <= set(extras["test"])
 
 
 def test_environment_yml_pins_a_supported_python():

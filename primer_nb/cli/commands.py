@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_notebook_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
+    from primer_nb.notebooks import DEFAULT_POINT_TIMEOUT
+
     walk = commands.add_parser(
         "walkthrough",
         help="execute every notebook in order on a fresh local sandbox; write notebooks and HTML",
@@ -102,7 +104,16 @@ def _add_notebook_commands(
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                      help="a parameter (VALUE is read as YAML: 3, true, [1, 2], text)")  # fmt: skip
     run.add_argument("--grid", help="YAML/JSON file: lists per parameter (cartesian) or a list of sets")
-    run.add_argument("--workers", type=_positive, default=2, help="parallel processes (default: %(default)s)")
+    run.add_argument("--workers", type=_positive, default=2,
+                     help="parallel processes, or the LocalCluster's worker processes with --dask "
+                     "(default: %(default)s)")  # fmt: skip
+    run.add_argument("--dask", nargs="?", const="", metavar="ADDRESS",
+                     help="run each parameter set as a task on Dask distributed: the scheduler at ADDRESS, "
+                     "else $DASK_SCHEDULER_ADDRESS, else a LocalCluster of --workers processes; the executed "
+                     "notebooks come back to --out (needs: pip install 'primer-nb[dask]')")  # fmt: skip
+    run.add_argument("--timeout", type=_positive, default=int(DEFAULT_POINT_TIMEOUT),
+                     help="seconds one run may take before its kernel is stopped "
+                     "(default: %(default)s)")  # fmt: skip
     run.add_argument("--out", default="primer-nb-runs", help="output folder (default: %(default)s)")
     run.add_argument("--html", action="store_true", help="also export each run to HTML")
     run.set_defaults(handler=_run, parser=run)
@@ -180,7 +191,17 @@ def _run(args: argparse.Namespace) -> int:
             for parameters in sets:
                 check_parameters(parameters)
     output_folder(args.out, "--out")
-    results = run_grid(notebook, sets, out_dir=args.out, workers=args.workers, html=args.html)
+    executor = None
+    if args.dask is not None:
+        from primer_nb.dask_sweep import INSTALL_HINT, DaskExecutor, dask_installed
+
+        if not dask_installed():
+            raise UsageError(f"--dask needs Dask distributed: {INSTALL_HINT}")
+        executor = DaskExecutor(args.dask or None, workers=args.workers)
+    results = run_grid(
+        notebook, sets, out_dir=args.out, workers=args.workers, html=args.html, timeout=args.timeout,
+        executor=executor,
+    )  # fmt: skip
     code = _print_results(results, args.out)
     print(f"summary table: {Path(args.out) / 'summary.csv'}")
     return code

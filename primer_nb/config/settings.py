@@ -36,6 +36,7 @@ __all__ = [
     "Environment",
     "Settings",
     "deterministic_requested",
+    "dotenv_settings",
     "environment_for_url",
     "home",
     "is_loopback_url",
@@ -91,13 +92,14 @@ class Settings:
         )
 
 
-def _dotenv_values() -> dict[str, str]:
+def dotenv_settings() -> dict[str, str]:
+    """The kit's ``PRIMER_*`` settings in the ``.env`` file found from the working directory upwards."""
     from dotenv import dotenv_values, find_dotenv
 
     path = find_dotenv(usecwd=True)
     if not path:
         return {}
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    return {k: v for k, v in dotenv_values(path).items() if k.startswith("PRIMER_") and v is not None}
 
 
 def is_loopback_url(url: str) -> bool:
@@ -136,7 +138,7 @@ def resolve_settings(
     set, and then the key is not used at all. Production needs an explicit
     opt-in: ``allow_production=True`` or ``PRIMER_ALLOW_PRODUCTION=1``.
     """
-    sources: dict[str, str] = _dotenv_values() if use_dotenv else {}
+    sources: dict[str, str] = dotenv_settings() if use_dotenv else {}
     sources.update(os.environ if env is None else env)
 
     key = api_key or sources.get("PRIMER_API_KEY") or None
