@@ -395,9 +395,9 @@ def payments_frame(source: Any) -> pd.DataFrame:
 
     ``source`` is a client (its ledger: ``client.payments()``), payments,
     summaries (a ``search_payments`` page: their captured and refunded amounts
-    are unknown) or response dicts. ``amount`` is what was asked;
-    ``authorized`` what is authorized now (0 once cancelled, declined or
-    failed). ``from_session``, ``overridden`` and ``from_request`` list the
+    are unknown) or response dicts. ``amount`` is the payment's amount;
+    ``authorized`` what it was authorized for (0 while pending, when declined
+    or failed, and once cancelled). ``from_session``, ``overridden`` and ``from_request`` list the
     fields the payment inherited from its session, the ones its request
     overrode, and the ones only the request had (empty when the kit did not
     make the payment).
@@ -562,6 +562,8 @@ _OUTCOME_COLOURS = {
 def _missing(value: Any) -> bool:
     import pandas as pd
 
+    if isinstance(value, list | dict | tuple):
+        return False
     return value is None or bool(pd.isna(value))
 
 
@@ -725,7 +727,7 @@ def _style_payments(frame: pd.DataFrame, styler: Styler, kind: str) -> Styler:
     """Statuses coloured, amounts formatted for each row's currency, times in UTC."""
     import pandas as pd
 
-    money_columns = _PAYMENT_MONEY if kind == "payments" else ["amount"]
+    money_columns = [c for c in (_PAYMENT_MONEY if kind == "payments" else ["amount"]) if c in frame.columns]
     status_column = "status" if kind == "payments" else "processor_status"
     when = {
         column: (lambda v: "—" if _missing(v) else f"{v:%Y-%m-%d %H:%M:%S} UTC")
@@ -735,8 +737,10 @@ def _style_payments(frame: pd.DataFrame, styler: Styler, kind: str) -> Styler:
     texts = [c for c in frame.columns if c not in money_columns and c not in when]
     # The whole-column formats first: in pandas 3 a later dict-format resets the columns it omits.
     styler = styler.format({**when, **dict.fromkeys(texts, _text)})
-    styler = styler.map(lambda v: _PAYMENT_STATUS_COLOURS.get(v, ""), subset=[status_column])
-    for currency in frame["currency"].dropna().unique():
+    if status_column in frame.columns:
+        styler = styler.map(lambda v: _PAYMENT_STATUS_COLOURS.get(v, ""), subset=[status_column])
+    currencies = frame["currency"].dropna().unique() if "currency" in frame.columns and money_columns else []
+    for currency in currencies:
         rows = frame.index[frame["currency"] == currency]
 
         def as_money(value: Any, currency: str = str(currency)) -> str:

@@ -343,7 +343,7 @@ def payment_html(payment: Any, name: str = "Payment") -> str:
         (
             "authorized · captured · refunded",
             " · ".join(
-                shown(value)
+                esc(format_amount(value, currency, code=False))
                 for value in (payment.authorized_amount, payment.captured_amount, payment.refunded_amount)
             ),
         ),

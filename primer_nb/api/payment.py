@@ -452,8 +452,8 @@ class Payment(ResponseModel):
 
     @property
     def authorized_amount(self) -> int:
-        """What is authorized (minor units): the amount once authorized, 0 while pending or after a decline,
-        failure or cancellation."""
+        """The amount the payment was authorized for (minor units); 0 while pending, when declined or
+        failed, and once cancelled."""
         return self.amount or 0 if self.status in _AUTHORIZED else 0
 
     @property
