@@ -289,7 +289,7 @@ def provenance(
     session: Mapping[str, Any] | None,
     fields: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
-    """Where each inheritable field of a payment came from, by dotted path, in :func:`inherit`'s order.
+    """Where each inheritable field of a payment came from, by dotted path (in the spec's field order).
 
     ``overrides`` is the payment request (camelCase, without the token),
     ``session`` the session's data at payment time (a stored state or a

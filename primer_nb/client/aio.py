@@ -207,7 +207,10 @@ class AsyncPrimerClient(BaseClient):
         idempotency_key: str | None = None,
     ) -> Payment:  # fmt: skip
         """``POST /payments/{id}/authorize``: authorize a ``PENDING`` payment with a processor account."""
-        body = {"processor": {"processorMerchantId": processor_merchant_id, "name": processor_name}}
+        processor = {"processorMerchantId": processor_merchant_id}
+        if processor_name is not None:
+            processor["name"] = processor_name
+        body = {"processor": processor}
         return await self._post_payment(self._action_call(payment, "authorize", body, idempotency_key))
 
     async def _checkout_post(self, call: CheckoutCall) -> httpx.Response:
