@@ -948,22 +948,22 @@ def plot_payment_life(source: Any, *, until: datetime | None = None, ax: Axes | 
     first, last = _naive(min(moments)), _naive(max(moments))
     span = max(last - first, timedelta(minutes=1))
     end = _naive(until) if until is not None else last + span * 0.15
-    seen: set[str] = set()
+    legend: dict[str, Any] = {}
+    marks: dict[str, Any] = {}
     for row, (payment, life) in enumerate(lives):
         steps = [(_naive(when), status) for when, status in sorted(life, key=lambda point: point[0])]
         for index, (start, status) in enumerate(steps):
             stop = steps[index + 1][0] if index + 1 < len(steps) else end
-            colour = _LIFE_COLOURS.get(status, "#bbbbbb")
-            label = status if status not in seen else None
-            seen.add(status)
-            ax.barh(row, max(stop - start, span * 0.004), left=start, height=0.5, color=colour, label=label)
+            bars = ax.barh(
+                row, max(stop - start, span * 0.004), left=start, height=0.5,
+                color=_LIFE_COLOURS.get(status, "#bbbbbb"),
+            )  # fmt: skip
+            legend.setdefault(status, bars)
         refunds = [t for t in payment.transactions if t.transaction_type == "REFUND" and t.date is not None]
         if refunds:
-            ax.scatter(
-                [_naive(t.date) for t in refunds], [row] * len(refunds), marker="x", color="#222222",
-                zorder=3, label="refund" if "refund" not in seen else None,
-            )  # fmt: skip
-            seen.add("refund")
+            times = [_naive(t.date) for t in refunds if t.date is not None]
+            dots = ax.scatter(times, [row] * len(times), marker="x", color="#222222", zorder=3)
+            marks.setdefault("refund", dots)
     labels = [f"{p.id}  {p.order_id or ''}".strip() for p, _ in lives]
     ax.set_yticks(range(len(lives)), labels=labels)
     ax.set_ylim(len(lives) - 0.4, -0.6)
@@ -971,7 +971,10 @@ def plot_payment_life(source: Any, *, until: datetime | None = None, ax: Axes | 
     ax.set_xlabel("server time (UTC)")
     ax.set_title("Payments: status over time")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    shown = {**legend, **marks}
+    ax.legend(
+        list(shown.values()), list(shown), loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small"
+    )
     ax.figure.autofmt_xdate()
     return ax
 
