@@ -30,7 +30,9 @@ KEY = "sk_test_payments_0123456789"
 NO_SLEEP = RetryPolicy(max_retries=3, base=0.0, cap=0.0)
 PCI = "https://sdk.sandbox.example/pci"
 CLIENT_TOKEN = jwt.encode(
-    {"accessToken": "access-1", "pciUrl": PCI, "exp": 1893456000}, "not-primers-secret-only-for-these-tests", algorithm="HS256"
+    {"accessToken": "access-1", "pciUrl": PCI, "exp": 1893456000},
+    "not-primers-secret-only-for-these-tests",
+    algorithm="HS256",
 )
 PAYMENT = {
     "id": "pay-1",
