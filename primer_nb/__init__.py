@@ -1,4 +1,4 @@
-"""primer-nb: a Jupyter notebook kit for Primer's Client Session API v2.4.
+"""primer-nb: a Jupyter notebook kit for Primer's Client Session and Payments APIs v2.4.
 
 The layers, from the bottom: :mod:`primer_nb.api` (what Primer's API is),
 :mod:`primer_nb.config`, then :mod:`primer_nb.client` and :mod:`primer_nb.sandbox`
@@ -13,7 +13,10 @@ from primer_nb.api.errors import (
     AuthenticationError,
     FieldError,
     ForbiddenError,
+    IdempotencyError,
     InvalidRequestError,
+    NotFoundError,
+    PaymentStateError,
     PrimerAPIError,
     PrimerConfigError,
     PrimerConnectionError,
@@ -25,6 +28,7 @@ from primer_nb.api.errors import (
     SessionError,
 )
 from primer_nb.api.money import derived_amount, format_minor, from_minor, line_total, to_minor
+from primer_nb.api.payment import Payment, PaymentInstrument, PaymentList, PaymentSummary
 from primer_nb.api.session import (
     Address,
     ClientSession,
@@ -68,12 +72,19 @@ __all__ = [
     "Fee",
     "FieldError",
     "ForbiddenError",
+    "IdempotencyError",
     "InvalidRequestError",
     "Ledger",
     "LineItem",
     "LocalSandbox",
+    "NotFoundError",
     "Order",
+    "Payment",
+    "PaymentInstrument",
+    "PaymentList",
     "PaymentMethodOptions",
+    "PaymentStateError",
+    "PaymentSummary",
     "PrimerAPIError",
     "PrimerClient",
     "PrimerConfigError",

@@ -1,11 +1,13 @@
-"""pandas views of sessions and webhooks: warnings, expirations, line items, PATCH diffs, deliveries.
+"""pandas views of sessions, payments and webhooks: warnings, expirations, line items, PATCH diffs,
+payments and their transactions, deliveries.
 
-Every function takes whatever holds sessions: :class:`~primer_nb.api.session.ClientSession`
-objects, raw response dicts, or a client (its ledger, ``client.sessions()``),
-and returns a plain :class:`pandas.DataFrame` for code. :func:`style` turns any
-of them into a coloured :class:`pandas.io.formats.style.Styler` for notebooks.
-Client tokens only ever appear masked; money stays in integer minor units in
-the frames and is formatted for its currency in the styled view.
+Every function takes whatever holds sessions (or payments): :class:`~primer_nb.api.session.ClientSession`
+(:class:`~primer_nb.api.payment.Payment`) objects, raw response dicts, or a client (its ledger,
+``client.sessions()``, ``client.payments()``), and returns a plain :class:`pandas.DataFrame` for
+code. :func:`style` turns any of them into a coloured :class:`pandas.io.formats.style.Styler` for
+notebooks. Tokens only ever appear masked. Session money stays in integer minor units in the
+frames; payment and transaction amounts are ``Decimal`` in the currency's units (``12.50`` GBP,
+``1250`` JPY, ``1.250`` KWD), beside the currency; the styled view formats both for the currency.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from primer_nb.api import money
 from primer_nb.api.checkout_warnings import fix_hint, parse_warning_text
 from primer_nb.api.masking import mask_token
+from primer_nb.api.payment import Payment, PaymentSummary
 from primer_nb.api.session import ClientSession, SessionWarning
 from primer_nb.api.timestamps import parse_expiration
 from primer_nb.api.webhooks import ReceivedDelivery
@@ -32,16 +36,23 @@ __all__ = [
     "DIFF_COLUMNS",
     "EXPIRATION_COLUMNS",
     "LINE_ITEM_COLUMNS",
+    "PAYMENT_COLUMNS",
+    "PROVENANCE_COLUMNS",
+    "TRANSACTION_COLUMNS",
     "WARNING_COLUMNS",
     "WEBHOOK_COLUMNS",
     "diff_frame",
     "expirations_frame",
     "fix_hint",
     "line_items_frame",
+    "payments_frame",
     "plot_expirations",
+    "plot_payment_life",
     "plot_payment_timeline",
     "plot_warnings",
+    "provenance_frame",
     "style",
+    "transactions_frame",
     "warnings_frame",
     "webhooks_frame",
 ]
@@ -60,6 +71,37 @@ WEBHOOK_COLUMNS = [
     "delivered_at",
     "outcome",
 ]
+
+PAYMENT_COLUMNS = [
+    "payment_id",
+    "order_id",
+    "status",
+    "currency",
+    "amount",
+    "authorized",
+    "captured",
+    "refunded",
+    "decline_reason",
+    "from_session",
+    "overridden",
+    "from_request",
+    "created_at",
+    "updated_at",
+]
+TRANSACTION_COLUMNS = [
+    "payment_id",
+    "order_id",
+    "transaction",
+    "type",
+    "date",
+    "amount",
+    "currency",
+    "processor_status",
+    "reason",
+    "event_id",
+]
+PROVENANCE_COLUMNS = ["path", "source", "value"]
+_PAYMENT_MONEY = ["amount", "authorized", "captured", "refunded"]
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -306,6 +348,176 @@ def _path_order(old: Mapping[str, Any], new: Mapping[str, Any]) -> Any:
     return lambda path: position[path]
 
 
+# ----------------------------------------------------------------------------- payments
+
+
+def _payments(source: Any) -> list[Payment | PaymentSummary]:
+    """Payments from a client or ledger (``.payments()``), a page of ``search_payments``, models or dicts."""
+    if hasattr(source, "payments") and callable(source.payments):
+        source = source.payments()
+    if hasattr(source, "data") and not isinstance(source, Mapping):
+        source = source.data  # a PaymentList
+    if isinstance(source, Payment | PaymentSummary | Mapping):
+        source = [source]
+    found: list[Payment | PaymentSummary] = []
+    for item in source:
+        if isinstance(item, Payment | PaymentSummary):
+            found.append(item)
+        elif isinstance(item, Mapping):
+            data = dict(item)
+            summary = "paymentMethod" not in data and "transactions" not in data and "dateUpdated" in data
+            found.append(PaymentSummary.model_validate(data) if summary else Payment.model_validate(data))
+        else:
+            raise TypeError(
+                f"expected Payment objects, summaries or response dicts, got {type(item).__name__}"
+            )
+    return found
+
+
+def _major(amount: int | None, currency: str | None) -> Decimal | int | None:
+    """Minor units in the currency's units (``Decimal``); left as minor units for an unknown currency."""
+    if amount is None:
+        return None
+    try:
+        return money.from_minor(int(amount), currency) if currency else int(amount)
+    except money.MoneyError:
+        return int(amount)
+
+
+def _paths(provenance: Mapping[str, str], source: str) -> str | None:
+    if not provenance:
+        return None
+    return ", ".join(path for path, where in provenance.items() if where == source)
+
+
+def payments_frame(source: Any) -> pd.DataFrame:
+    """One row per payment: status, amounts in the currency's units, decline reason, provenance, dates.
+
+    ``source`` is a client (its ledger: ``client.payments()``), payments,
+    summaries (a ``search_payments`` page: their captured and refunded amounts
+    are unknown) or response dicts. ``amount`` is the payment's amount;
+    ``authorized`` what it was authorized for (0 while pending, when declined
+    or failed, and once cancelled). ``from_session``, ``overridden`` and ``from_request`` list the
+    fields the payment inherited from its session, the ones its request
+    overrode, and the ones only the request had (empty when the kit did not
+    make the payment).
+    """
+    import pandas as pd
+
+    rows = []
+    for payment in _payments(source):
+        currency = payment.currency_code
+        row: dict[str, Any] = {
+            "payment_id": payment.id,
+            "order_id": payment.order_id,
+            "status": payment.status,
+            "currency": currency,
+            "amount": _major(payment.amount, currency),
+            "created_at": payment.date,
+            "updated_at": payment.date_updated,
+        }
+        if isinstance(payment, Payment):
+            provenance = payment.provenance
+            row.update(
+                authorized=_major(payment.authorized_amount, currency),
+                captured=_major(payment.captured_amount, currency),
+                refunded=_major(payment.refunded_amount, currency),
+                decline_reason=payment.decline_reason,
+                from_session=_paths(provenance, "session"),
+                overridden=_paths(provenance, "overridden"),
+                from_request=_paths(provenance, "request"),
+            )
+        rows.append(row)
+    if not rows:
+        return _tag(_empty(PAYMENT_COLUMNS), "payments")
+    frame = pd.DataFrame(rows, columns=PAYMENT_COLUMNS, dtype=object)
+    for column in ("created_at", "updated_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return _tag(frame, "payments")
+
+
+def _transaction_reason(transaction: Any) -> str | None:
+    reason = transaction.processor_status_reason
+    if reason is not None:
+        head = " · ".join(part for part in (reason.type, reason.decline_type, reason.code) if part)
+        return f"{head}: {reason.message}" if reason.message else head
+    return transaction.reason
+
+
+def transactions_frame(source: Any) -> pd.DataFrame:
+    """One row per transaction of each payment (a ``SALE``, a ``REFUND`` per refund), oldest first.
+
+    A payment fetched with ``get_payment(…, expand=True)`` lists its SALE's
+    events instead: one row per authorization, adjustment, capture (with its
+    amount and whether it was final) and cancellation, with the event id a
+    refund can name. Amounts are in the currency's units.
+    """
+    import pandas as pd
+
+    rows = []
+    for payment in _payments(source):
+        if not isinstance(payment, Payment):
+            continue
+        for transaction in payment.transactions:
+            currency = transaction.currency_code or payment.currency_code
+            base = {
+                "payment_id": payment.id,
+                "order_id": transaction.order_id or payment.order_id,
+                "transaction": transaction.transaction_type,
+                "currency": currency,
+                "processor_status": transaction.processor_status,
+                "reason": _transaction_reason(transaction),
+            }
+            if transaction.events:
+                for event in transaction.events:
+                    rows.append(
+                        {**base, "type": event.type, "date": event.date,
+                         "amount": _major(event.amount, currency), "event_id": event.id}
+                    )  # fmt: skip
+            else:
+                rows.append(
+                    {**base, "type": transaction.transaction_type, "date": transaction.date,
+                     "amount": _major(transaction.amount, currency),
+                     "event_id": transaction.processor_transaction_id}
+                )  # fmt: skip
+    if not rows:
+        return _tag(_empty(TRANSACTION_COLUMNS), "transactions")
+    frame = pd.DataFrame(rows, columns=TRANSACTION_COLUMNS, dtype=object)
+    frame["date"] = pd.to_datetime(frame["date"], utc=True)
+    frame = frame.sort_values(["date"], kind="stable").reset_index(drop=True)
+    return _tag(frame, "transactions")
+
+
+def _value_at(body: Mapping[str, Any], path: str) -> Any:
+    value: Any = body
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def provenance_frame(payment: Payment | Mapping[str, Any]) -> pd.DataFrame:
+    """Where each field of one payment came from: ``path``, ``source`` (``session``, ``overridden``,
+    ``request``) and the payment's ``value`` there.
+
+    Empty for a payment the kit did not create (it knows provenance only for
+    payments its client made).
+    """
+    import pandas as pd
+
+    (found,) = _payments([payment])
+    if not isinstance(found, Payment):
+        raise TypeError("provenance needs a whole payment, not a search summary")
+    body = found.raw or found.model_dump(mode="json", by_alias=True, exclude_none=True)
+    rows = [
+        {"path": path, "source": source, "value": _value_at(body, path)}
+        for path, source in found.provenance.items()
+    ]
+    frame = (
+        pd.DataFrame(rows, columns=PROVENANCE_COLUMNS, dtype=object) if rows else _empty(PROVENANCE_COLUMNS)
+    )
+    return _tag(frame, "provenance", currency=found.currency_code)
+
+
 # ----------------------------------------------------------------------------- styling
 
 _STATUS_COLOURS = {
@@ -319,6 +531,21 @@ _KIND_COLOURS = {
     "changed": "background-color: #cfe2ff; color: #084298",
     "removed": "background-color: #f8d7da; color: #842029",
     "cleared": "background-color: #e2e3e5; color: #41464b",
+}
+_PAYMENT_STATUS_COLOURS = {
+    "AUTHORIZED": "background-color: #cfe2ff; color: #084298",
+    "SETTLING": "background-color: #fff3cd; color: #664d03",
+    "PARTIALLY_SETTLED": "background-color: #d1e7dd; color: #0f5132",
+    "SETTLED": "background-color: #d1e7dd; color: #0f5132",
+    "PENDING": "background-color: #fff3cd; color: #664d03",
+    "DECLINED": "background-color: #f8d7da; color: #842029",
+    "FAILED": "background-color: #f8d7da; color: #842029",
+    "CANCELLED": "background-color: #e2e3e5; color: #41464b",
+}
+_SOURCE_COLOURS = {
+    "session": "background-color: #e2e3e5; color: #41464b",
+    "overridden": "background-color: #fff3cd; color: #664d03",
+    "request": "background-color: #cfe2ff; color: #084298",
 }
 _OUTCOME_COLOURS = {
     "accepted": "background-color: #d1e7dd; color: #0f5132",
@@ -335,6 +562,8 @@ _OUTCOME_COLOURS = {
 def _missing(value: Any) -> bool:
     import pandas as pd
 
+    if isinstance(value, list | dict | tuple):
+        return False
     return value is None or bool(pd.isna(value))
 
 
@@ -479,6 +708,10 @@ def style(frame: pd.DataFrame) -> Styler:
             styler = styler.set_properties(subset=(flagged, ["total"]), **{"background-color": "#fff3cd"})
     elif kind == "warnings":
         styler = styler.format(na_rep="—").set_properties(subset=["fix"], **{"font-style": "italic"})
+    elif kind in ("payments", "transactions"):
+        styler = _style_payments(frame, styler, kind)
+    elif kind == "provenance":
+        styler = styler.map(lambda v: _SOURCE_COLOURS.get(v, ""), subset=["source"]).format({"value": _shown})
     elif kind == "webhooks":
         styler = styler.map(lambda v: _OUTCOME_COLOURS.get(v, ""), subset=["outcome"]).format(
             {
@@ -488,6 +721,38 @@ def style(frame: pd.DataFrame) -> Styler:
             na_rep="—",
         )
     return styler
+
+
+def _style_payments(frame: pd.DataFrame, styler: Styler, kind: str) -> Styler:
+    """Statuses coloured, amounts formatted for each row's currency, times in UTC."""
+    import pandas as pd
+
+    money_columns = [c for c in (_PAYMENT_MONEY if kind == "payments" else ["amount"]) if c in frame.columns]
+    status_column = "status" if kind == "payments" else "processor_status"
+    when = {
+        column: (lambda v: "—" if _missing(v) else f"{v:%Y-%m-%d %H:%M:%S} UTC")
+        for column in ("created_at", "updated_at", "date")
+        if column in frame.columns
+    }
+    texts = [c for c in frame.columns if c not in money_columns and c not in when]
+    # The whole-column formats first: in pandas 3 a later dict-format resets the columns it omits.
+    styler = styler.format({**when, **dict.fromkeys(texts, _text)})
+    if status_column in frame.columns:
+        styler = styler.map(lambda v: _PAYMENT_STATUS_COLOURS.get(v, ""), subset=[status_column])
+    currencies = frame["currency"].dropna().unique() if "currency" in frame.columns and money_columns else []
+    for currency in currencies:
+        rows = frame.index[frame["currency"] == currency]
+
+        def as_money(value: Any, currency: str = str(currency)) -> str:
+            if _missing(value):
+                return "—"
+            try:
+                return money.format_minor(money.to_minor(value, currency), currency)
+            except (money.MoneyError, TypeError, ValueError):
+                return str(value)
+
+        styler = styler.format(as_money, subset=pd.IndexSlice[rows, money_columns])
+    return styler.set_properties(subset=money_columns, **{"text-align": "right"})
 
 
 # ----------------------------------------------------------------------------- plots
@@ -643,6 +908,73 @@ def plot_payment_timeline(
     ax.set_title(f"Payment {payment_id}: status changes and webhook attempts")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+_LIFE_COLOURS = {
+    "PENDING": "#e6a700",
+    "AUTHORIZED": "#3d6fb6",
+    "SETTLING": "#8fb3e0",
+    "PARTIALLY_SETTLED": "#5fa777",
+    "SETTLED": "#2e8b57",
+    "DECLINED": "#c0392b",
+    "FAILED": "#8e1b10",
+    "CANCELLED": "#999999",
+}
+
+
+def plot_payment_life(source: Any, *, until: datetime | None = None, ax: Axes | None = None) -> Axes:
+    """Each payment's life: one row per payment, a bar per status from when it began, refunds marked.
+
+    ``source`` is what :func:`payments_frame` takes; a client's payments come
+    with the statuses its ledger saw (``Payment.history``, on the server's
+    clock: the sandbox's, with time travel). The last status runs to
+    ``until`` (default: a little after the latest moment shown). Refunds are
+    the ``×`` marks, at their transaction's date. Returns the Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    payments = [p for p in _payments(source) if isinstance(p, Payment)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, max(2.2, 0.55 * len(payments) + 1.4)))
+    lives = [(payment, [(w, s) for w, s in payment.history if w is not None]) for payment in payments]
+    moments = [when for _, life in lives for when, _ in life]
+    moments += [t.date for payment in payments for t in payment.transactions if t.date is not None]
+    if not moments:
+        ax.text(0.5, 0.5, "no payments", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
+    first, last = _naive(min(moments)), _naive(max(moments))
+    span = max(last - first, timedelta(minutes=1))
+    end = _naive(until) if until is not None else last + span * 0.15
+    legend: dict[str, Any] = {}
+    marks: dict[str, Any] = {}
+    for row, (payment, life) in enumerate(lives):
+        steps = [(_naive(when), status) for when, status in sorted(life, key=lambda point: point[0])]
+        for index, (start, status) in enumerate(steps):
+            stop = steps[index + 1][0] if index + 1 < len(steps) else end
+            bars = ax.barh(
+                row, max(stop - start, span * 0.004), left=start, height=0.5,
+                color=_LIFE_COLOURS.get(status, "#bbbbbb"),
+            )  # fmt: skip
+            legend.setdefault(status, bars)
+        refunds = [t for t in payment.transactions if t.transaction_type == "REFUND" and t.date is not None]
+        if refunds:
+            times = [_naive(t.date) for t in refunds if t.date is not None]
+            dots = ax.scatter(times, [row] * len(times), marker="x", color="#222222", zorder=3)
+            marks.setdefault("refund", dots)
+    labels = [f"{p.id}  {p.order_id or ''}".strip() for p, _ in lives]
+    ax.set_yticks(range(len(lives)), labels=labels)
+    ax.set_ylim(len(lives) - 0.4, -0.6)
+    ax.set_xlim(first - span * 0.05, end)
+    ax.set_xlabel("server time (UTC)")
+    ax.set_title("Payments: status over time")
+    ax.grid(axis="x", alpha=0.3)
+    shown = {**legend, **marks}
+    ax.legend(
+        list(shown.values()), list(shown), loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small"
+    )
     ax.figure.autofmt_xdate()
     return ax
 

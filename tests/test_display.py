@@ -16,6 +16,7 @@ from primer_nb.api.display import (
     session_html,
     session_text,
 )
+from primer_nb.api.payment import Payment, PaymentInstrument
 from primer_nb.api.session import ClientSession
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJhY2Nlc3NUb2tlbiI6ImFiYyJ9.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmUQos"
@@ -162,3 +163,90 @@ def test_ipython_uses_the_compact_views():
     assert shown["text/plain"] == repr(session)
     assert shown["text/html"] == session._repr_html_()
     assert 'class="primer-nb-session"' in shown["text/html"]
+
+
+# ------------------------------------------------------------------ payments and tokenized cards
+
+PM_TOKEN = "PmTok0123456789abcdefghijklmnopQ"
+
+
+def payment_body(currency: str = "GBP", **extra) -> dict:
+    return {
+        "id": "pay<1>",
+        "date": "2025-01-06T09:00:00.000000",
+        "dateUpdated": "2025-01-06T09:26:00.000000",
+        "status": "PARTIALLY_SETTLED",
+        "orderId": "order-<1001>",
+        "currencyCode": currency,
+        "amount": 5900,
+        "paymentMethod": {
+            "paymentMethodToken": PM_TOKEN,
+            "paymentMethodData": {"last4Digits": "1111", "first6Digits": "411111", "expirationMonth": "12",
+                                  "expirationYear": "2028", "network": "Visa"},
+            "threeDSecureAuthentication": {"responseCode": "NOT_PERFORMED"},
+        },
+        "processor": {"amountCaptured": 2500, "amountRefunded": 1250},
+        "transactions": [{"transactionType": "SALE"}, {"transactionType": "REFUND"}, {"transactionType": "REFUND"}],
+        **extra,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "captured", "refunded"),
+    [("GBP", "£59.00 GBP", "£25.00", "£12.50"), ("JPY", "¥5,900 JPY", "¥2,500", "¥1,250"),
+     ("KWD", "KWD 5.900", "KWD 2.500", "KWD 1.250")],
+)  # fmt: skip
+def test_a_payment_reads_in_its_currencys_units_with_its_token_masked(currency, amount, captured, refunded):
+    payment = Payment.model_validate(payment_body(currency))
+    assert repr(payment) == (
+        f"Payment(id='pay<1>', status=PARTIALLY_SETTLED, amount={amount}, captured={captured}, "
+        f"refunded={refunded}, order_id='order-<1001>', card=Visa •••• 1111 (12/2028), token=PmTok0…nopQ)"
+    )  # fmt: skip
+    page = payment._repr_html_()
+    assert f"{captured} · {refunded}" in page and PM_TOKEN not in page + repr(payment)
+    assert "pay&lt;1&gt;" in page and "order-&lt;1001&gt;" in page and "<1001>" not in page
+    assert "SALE, REFUND ×2" in page and "NOT_PERFORMED" in page
+    assert "2025-01-06 09:26:00 UTC" in page
+
+
+def test_a_declined_or_pending_payment_says_why_and_what_waits():
+    declined = Payment.model_validate(payment_body(
+        status="DECLINED", processor={},
+        statusReason={"type": "ISSUER_DECLINED", "declineType": "SOFT_DECLINE", "code": "DECLINED", "message": "No <funds>"},
+    ))  # fmt: skip
+    assert declined.decline_reason == "ISSUER_DECLINED · SOFT_DECLINE · DECLINED: No <funds>"
+    assert "reason='ISSUER_DECLINED · SOFT_DECLINE · DECLINED: No <funds>'" in repr(declined)
+    assert "No &lt;funds&gt;" in declined._repr_html_() and declined.authorized_amount == 0
+    pending = Payment.model_validate(payment_body(
+        status="PENDING", requiredAction={"name": "3DS_AUTHENTICATION", "description": "Authenticate", "clientToken": TOKEN},
+    ))  # fmt: skip
+    assert "required_action=3DS_AUTHENTICATION" in repr(pending)
+    assert TOKEN not in repr(pending) + pending._repr_html_() + str(pending.required_action)
+
+
+def test_provenance_is_listed_when_the_kit_knows_it():
+    payment = Payment.model_validate(payment_body())
+    assert "from the session" not in payment._repr_html_()
+    payment.attach(provenance={"orderId": "overridden", "amount": "session", "metadata.x": "request"})
+    page = payment._repr_html_()
+    assert "from the session</th>" in page and "<code>amount</code>" in page
+    assert "overridden</th>" in page and "from the request</th>" in page
+
+
+def test_minimal_payments_and_instruments_never_break_the_views():
+    bare = Payment.model_validate({"id": "p", "status": "FAILED"})
+    assert repr(bare) == "Payment(id='p', status=FAILED, amount=—)"
+    assert "<b>Payment</b>" in bare._repr_html_() and bare.history == []
+    instrument = PaymentInstrument.model_validate({
+        "token": PM_TOKEN, "tokenType": "SINGLE_USE", "analyticsId": "a", "paymentInstrumentType": "PAYMENT_CARD",
+        "paymentInstrumentData": {"last4Digits": "4444", "first6Digits": "555555", "expirationMonth": "01",
+                                  "expirationYear": "2031", "network": "Mastercard",
+                                  "binData": {"network": "MASTERCARD", "accountFundingType": "CREDIT"}},
+    })  # fmt: skip
+    assert (
+        repr(instrument) == "PaymentInstrument(Mastercard •••• 4444 (01/2031), SINGLE_USE, token=PmTok0…nopQ)"
+    )
+    page = instrument._repr_html_()
+    assert PM_TOKEN not in page and "MASTERCARD · CREDIT" in page and "555555" in page
+    shown, _ = DisplayFormatter().format(instrument)
+    assert shown["text/plain"] == repr(instrument) and pretty(bare) == repr(bare)

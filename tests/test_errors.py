@@ -53,6 +53,16 @@ def test_every_documented_error_status_maps_to_a_named_class():
         (504, "RequestTimeout", errors.ServerError),
         (599, None, errors.ServerError),
         (418, None, PrimerAPIError),
+        (400, "InvalidPaymentStatus", errors.PaymentStateError),
+        (400, "PaymentAlreadyAuthorized", errors.PaymentStateError),
+        (400, "PaymentIsNotAuthorizedYet", errors.PaymentStateError),
+        (400, "IncorrectPaymentAuthorizationType", errors.PaymentStateError),
+        (409, "PaymentAlreadyRefunded", errors.PaymentStateError),
+        (400, "PaymentError", errors.InvalidRequestError),
+        (422, "UnprocessableRefundAmount", errors.InvalidRequestError),
+        (404, "PaymentNotFoundError", errors.NotFoundError),
+        (404, "EntityNotFound", errors.NotFoundError),
+        (500, "InvalidPaymentStatus", errors.ServerError),  # an errorId refines its own statuses only
     ],
 )
 def test_the_error_id_refines_the_status(status, error_id, expected):
@@ -77,3 +87,16 @@ def test_the_envelope_round_trips_through_build_and_parse():
     assert field_errors_of(["a plain string group"]) == [FieldError("$", "a plain string group")]
     raised = error_from_response(422, body, method="POST", url="/client-session")
     assert "$.amount: must be >= 0" in str(raised) and "1234567890" in str(raised)
+
+
+def test_payment_errors_name_the_payment_and_its_status():
+    body = error_envelope("InvalidPaymentStatus", "A payment with status AUTHORIZED cannot be refunded.", "1234567890",
+                          "refund needs a payment in status SETTLED")  # fmt: skip
+    body["error"].update(paymentId="pay<1>", paymentStatus="AUTHORIZED")
+    error = error_from_response(400, body, method="POST", url="/payments/pay%3C1%3E/refund")
+    assert isinstance(error, errors.PaymentStateError) and isinstance(error, errors.InvalidRequestError)
+    assert (error.payment_id, error.payment_status) == ("pay<1>", "AUTHORIZED")
+    assert "payment pay<1> is AUTHORIZED" in str(error)
+    assert "<code>pay&lt;1&gt;</code> is <b>AUTHORIZED</b>" in error._repr_html_()
+    plain = error_from_response(400, error_envelope("PaymentError", "x", "1234567890"))
+    assert plain.payment_id is None and "payment " not in str(plain)

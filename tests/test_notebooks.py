@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 from primer_nb import notebooks as nbrun
+from primer_nb.api import money
 from primer_nb.api.errors import PrimerConfigError
 
 from .conftest import ROOT
@@ -26,8 +27,8 @@ FULL_JWT = re.compile(r"eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}")
 pytestmark = pytest.mark.slow
 
 
-def test_there_are_four_walkthrough_notebooks():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04"]
+def test_there_are_five_walkthrough_notebooks():
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05"]
     assert nbrun.notebooks() == NOTEBOOKS
 
 
@@ -103,13 +104,54 @@ def test_create_notebook_formats_money_in_the_currency_it_is_given(tmp_path, cur
     assert "£" not in printed.split("derived amount", 1)[1].split("\n", 1)[0]
 
 
+PAYMENT_RUNS = [
+    ({"currency": "GBP", "order_id": "gbp-0501", "country_code": "GB"}, ("£59.00", "£25.00", "£12.50")),
+    ({"currency": "JPY", "order_id": "jpy-0501", "country_code": "JP"}, ("¥5,900", "¥2,500", "¥1,250")),
+    (
+        {"currency": "KWD", "order_id": "kwd-0501", "country_code": "KW"},
+        ("KWD 5.900", "KWD 2.500", "KWD 1.250"),
+    ),
+]
+
+
+def _cells(html: str) -> list[list[str]]:
+    """The body rows of a styled table, as the text of each cell."""
+    body = html.split("<tbody>", 1)[1]
+    return [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in body.split("</tr>") if "<td" in row]
+
+
+def test_the_payment_notebook_formats_money_in_each_currency(tmp_path):
+    results = nbrun.run_grid("05", [r[0] for r in PAYMENT_RUNS], out_dir=tmp_path, workers=2, progress=False)
+    assert [r.status for r in results] == ["ok"] * 3, [r.error for r in results]
+    for result, (params, (amount, captured, refunded)) in zip(results, PAYMENT_RUNS, strict=True):
+        currency = params["currency"]
+        assert result.summary == {
+            "order_id": params["order_id"], "currency": currency, "status": "PARTIALLY_SETTLED",
+            "amount": amount, "captured": captured, "refunded": refunded, "declined": "DECLINED",
+            "three_ds": "AUTHORIZED", "payments": 4,
+        }  # fmt: skip
+        cells = nbformat.read(result.output, as_version=4).cells
+        printed = "".join(o.get("text", "") for c in cells for o in c.get("outputs", []))
+        assert f"SETTLING - captured {captured} of {amount}\n" in printed
+        ledger = next(c for c in cells if c.source.startswith("everything = tables.payments_frame(client)"))
+        rows = _cells(ledger.outputs[0]["data"]["text/html"])
+        zero = money.format_minor(0, currency)
+        order_id = params["order_id"]
+        assert [row[1:8] for row in rows[:2]] == [
+            [order_id, "PARTIALLY_SETTLED", currency, amount, amount, captured, refunded],
+            [f"{order_id}-gift", "CANCELLED", currency, amount, zero, zero, zero],
+        ]
+        assert [row[2] for row in rows] == ["PARTIALLY_SETTLED", "CANCELLED", "DECLINED", "AUTHORIZED"]
+
+
 def test_walkthrough_with_a_canary_key_never_shows_it(tmp_path, monkeypatch):
     canary = f"sk_canary_{uuid.uuid4().hex}"
     monkeypatch.setenv("PRIMER_API_KEY", canary)
     results = nbrun.walkthrough(tmp_path)
-    assert [r.status for r in results] == ["ok"] * 4, [r.error for r in results]
+    assert [r.status for r in results] == ["ok"] * 5, [r.error for r in results]
+    assert results[-1].notebook == "05-from-session-to-payment.ipynb"
     produced = [*tmp_path.glob("*.ipynb"), *tmp_path.glob("*.html")]
-    assert len(produced) == 8
+    assert len(produced) == 10
     for path in produced:
         text = path.read_text(encoding="utf-8")
         assert canary not in text, path.name
@@ -166,11 +208,11 @@ def test_cli_list_shows_parameters():
 
 def test_lab_working_copy_never_overwrites(tmp_path):
     copied, kept = nbrun.working_copy(tmp_path)
-    assert len(copied) == 4 and kept == []
+    assert len(copied) == 5 and kept == []
     edited = tmp_path / "01-create-a-session.ipynb"
     edited.write_text("my edits")
     copied, kept = nbrun.working_copy(tmp_path)
-    assert copied == [] and len(kept) == 4
+    assert copied == [] and len(kept) == 5
     assert edited.read_text() == "my edits"
 
 

@@ -149,3 +149,79 @@ def test_the_canary_key_never_appears(everything_logged, capsys, monkeypatch):
     assert out.err.count("primer-nb sandbox: error: port ") == 3 and "Traceback" in out.err
     assert canary not in everything
     assert created.client_token not in "\n".join(everything_logged)  # tokens are masked in logs too
+
+
+def test_the_canary_key_and_the_card_number_never_appear_in_payments(everything_logged, capsys):
+    from primer_nb import tables
+
+    canary = f"sk_canary_{uuid.uuid4().hex}"
+    card_number = "4242424242424242"
+    produced: list[str] = []
+    errors: list[str] = []
+    warnings.simplefilter("ignore")
+    with LocalSandbox(api_key=canary) as sandbox:
+        client = PrimerClient(
+            canary, base_url=sandbox.base_url, retry=RetryPolicy(max_retries=1, base=0, cap=0)
+        )
+        session = client.create_client_session({
+            "orderId": "pay-1", "currencyCode": "GBP", "order": {"lineItems": [{"amount": 5000}]},
+            "customer": {"emailAddress": "a@example.com", "billingAddress": {"countryCode": "GB"}},
+        })  # fmt: skip
+        card = client.tokenize_card(session, {"number": card_number, "cvv": "737", "expirationMonth": "12",
+                                              "expirationYear": "2031"})  # fmt: skip
+        payment = client.create_payment({"paymentMethodToken": card.token})
+        captured = client.capture_payment(payment, 1000)
+        sandbox.clock.advance(600)
+        refunded = client.refund_payment(client.get_payment(captured, expand=True), 100)
+        challenged = client.create_payment(
+            {"paymentMethodToken": client.tokenize_card(session, "3ds-challenge").token}
+        )
+        resumed = client.resume_payment(challenged, client.complete_3ds_challenge(challenged).resume_token)
+        spare = client.create_payment({"paymentMethodToken": client.tokenize_card(session).token})
+        whole_tokens = [card.token, challenged.payment_method.payment_method_token,
+                        challenged.required_action.client_token]  # fmt: skip
+        for shown in (card, payment, captured, refunded, challenged, resumed, *client.payments()):
+            views = [
+                repr(shown),
+                pretty(shown),
+                shown._repr_html_(),
+                *DisplayFormatter().format(shown)[0].values(),
+            ]
+            assert not any(token in view for view in views for token in whole_tokens)
+            produced += [*views, shown.model_dump_json(), str(shown)]
+        for frame in (tables.payments_frame(client), tables.transactions_frame(client),
+                      tables.provenance_frame(payment)):  # fmt: skip
+            produced += [frame.to_string(), tables.style(frame).to_html()]
+        produced += [str(row) for row in client.ledger.payment_rows()]
+        produced += [repr(client.search_payments(order_id="pay-1"))]
+        for call in (
+            lambda: client.refund_payment(resumed),  # nothing captured: InvalidPaymentStatus
+            lambda: client.create_payment({"paymentMethodToken": card.token}),  # used already
+            lambda: [client.cancel_payment(spare, idempotency_key="reused") for _ in range(2)],  # a replay
+            lambda: client.tokenize_card(session, {**{"number": card_number[:-1] + "3"}, "cvv": "737",
+                                                   "expirationMonth": "12", "expirationYear": "2031"}),
+            lambda: client.tokenize_card(session, {"number": card_number, "cvv": "737", "expirationMonth": "12",
+                                                   "expirationYear": "2001"}),  # expired: refused by the sandbox
+        ):  # fmt: skip
+            with pytest.raises(PrimerError) as caught:
+                call()
+            produced += describe(caught.value)
+            errors.append(type(caught.value).__name__)
+        sandbox.faults.set(rate=1.0, statuses=[503], seed=1, retry_after=0)
+        with pytest.raises(PrimerError) as caught:
+            client.capture_payment(resumed)
+        produced += describe(caught.value)
+        sandbox.faults.clear()
+        ledger_bytes = b"".join(p.read_bytes() for p in client.ledger.path.parent.glob("ledger.sqlite3*"))
+
+    assert errors == [
+        "PaymentStateError", "InvalidRequestError", "IdempotencyError", "PrimerValidationError", "InvalidRequestError",
+    ]  # fmt: skip
+    out = capsys.readouterr()
+    everything = "\n".join([*produced, *everything_logged, out.out, out.err])
+    assert len(everything_logged) > 10
+    assert canary not in everything and canary.encode() not in ledger_bytes
+    assert card_number not in everything and card_number.encode() not in ledger_bytes
+    assert card_number[:-1] + "3" not in everything
+    assert not any(token in "\n".join(everything_logged) for token in whole_tokens)  # masked in logs too
+    assert not any(token.encode() in ledger_bytes for token in whole_tokens)

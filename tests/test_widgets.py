@@ -7,7 +7,7 @@ import pytest
 import traitlets
 
 from primer_nb import PrimerClient
-from primer_nb.widgets import CustomerForm, LineItemsForm, MetadataForm, SessionBuilder
+from primer_nb.widgets import CustomerForm, LineItemsForm, MetadataForm, PaymentPanel, SessionBuilder
 from primer_nb.widgets._common import Looks
 
 ITEMS = [
@@ -263,3 +263,107 @@ def test_widgets_of_a_form_share_layouts_and_styles():
     assert len({id(field.style) for field in customer.fields.values()}) == 1
     # Two forms never share: restyling one cannot change the other.
     assert LineItemsForm(items=[{"amount": 100}]).rows[0].amount.layout is not first.amount.layout
+
+
+# ------------------------------------------------------------------ payment panel
+
+
+@pytest.fixture
+def panel(builder):
+    builder.customer.value = {"emailAddress": "ann@example.com", "billingAddress": {"countryCode": "GB"}}
+    return builder.payment_panel()
+
+
+def test_the_panel_follows_the_builders_session(builder, panel):
+    assert panel.session is None and panel.pay_button.disabled
+    assert panel.pay() is None and "Create a session first" in panel.message.text
+    session = builder.create()
+    assert panel.session is session and not panel.pay_button.disabled
+    assert (
+        session.masked_token in panel.session_view.value
+        and session.client_token not in panel.session_view.value
+    )
+    assert "£61.84" in panel.session_view.value
+    assert [label.split(":")[0] for label, _ in panel.card.options] == [
+        "success", "decline", "failure", "3ds-challenge", "3ds-frictionless", "3ds-failure",
+    ]  # fmt: skip
+    seen = []
+    panel.observe(lambda change: seen.append(change["new"]), names="value")
+    panel.pay_button.click()
+    assert panel.value is panel.payment is seen[-1] and panel.payment.status == "AUTHORIZED"
+    assert panel.payment.provenance["orderId"] == "session"
+    assert "AUTHORIZED" in panel.result.value and not panel.capture_button.disabled
+
+
+@pytest.mark.parametrize(
+    ("currency", "typed", "minor", "shown"),
+    [("GBP", "10.50", 1050, "£10.50"), ("JPY", "1050", 1050, "¥1,050"), ("KWD", "1.050", 1050, "KWD 1.050")],
+)
+def test_capture_and_refund_take_major_units_of_the_payments_currency(
+    builder, panel, sandbox, currency, typed, minor, shown
+):
+    builder.currency.value = currency
+    builder.line_items.value = [{"itemId": "x", "amount": 5000}]
+    assert builder.create() is not None
+    panel.pay()
+    panel.amount.value = typed
+    panel.capture_button.click()
+    assert panel.payment.captured_amount == minor and panel.amount.value == ""
+    assert shown in panel.result.value
+    sandbox.clock.advance(301)
+    panel.refund(typed)
+    assert panel.payment.refunded_amount == minor
+
+
+def test_errors_show_inline_and_keep_what_was_typed(builder, panel, sandbox):
+    builder.currency.value = "JPY"
+    builder.line_items.value = [{"itemId": "x", "amount": 5000}]
+    assert builder.create() is not None
+    panel.pay()
+    panel.amount.value = "10.5"
+    panel.capture_button.click()
+    assert "more decimals than JPY allows" in panel.amount_error.text and panel.amount.value == "10.5"
+    assert panel.payment.captured_amount == 0
+    panel.amount.value = "999999"
+    assert panel.capture() is None
+    assert "is more than" in panel.amount_error.text and "422 RequestValidationError" in panel.message.text
+    assert panel.amount.value == "999999"
+    panel.amount.value = ""
+    panel.refund_button.click()
+    assert "400 InvalidPaymentStatus" in panel.message.text and "cannot be refunded" in panel.message.text
+    panel.cancel_button.click()
+    assert panel.payment.status == "CANCELLED" and panel.message.text == ""
+
+
+def test_declines_and_a_3ds_challenge_from_the_panel(builder, panel):
+    builder.create()
+    declined = panel.pay("decline")
+    assert declined.status == "DECLINED" and "Generic decline" in panel.result.value
+    assert panel.challenge_button.disabled
+    pending = panel.pay("3ds-challenge")
+    assert pending.status == "PENDING" and not panel.challenge_button.disabled
+    panel.challenge_button.click()
+    assert panel.payment.status == "AUTHORIZED" and panel.challenge_button.disabled
+    assert "AUTH_SUCCESS, challenged" in panel.result.value
+
+
+def test_a_panel_for_a_plain_session_and_a_new_session_resets_it(sandbox):
+    client = PrimerClient(sandbox=sandbox, preflight=False)
+    first = client.create_client_session({"orderId": "p-1", "currencyCode": "EUR", "amount": 500})
+    panel = PaymentPanel(client, session=first, card="failure")
+    assert panel.pay().status == "FAILED" and panel.currency == "EUR"
+    panel.session = client.create_client_session({"orderId": "p-2", "currencyCode": "EUR", "amount": 700})
+    assert panel.value is None and panel.capture_button.disabled and "p-2" in panel.session_view.value
+    assert panel.capture() is None and "Pay first" in panel.message.text
+
+
+def test_panel_callbacks_never_lose_an_exception(panel, monkeypatch):
+    def explode(*_):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(panel, "capture", explode)
+    panel.capture_button.click()
+    assert "RuntimeError: kaboom" in panel.message.text
+    assert {"primer-nb-payment-panel", "primer-nb-pay", "primer-nb-card"} <= {
+        c for w in (panel, panel.pay_button, panel.card) for c in w._dom_classes
+    }

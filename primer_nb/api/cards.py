@@ -21,17 +21,20 @@ from typing import Literal
 __all__ = [
     "SANDBOX_PROCESSOR_PAGE",
     "TEST_CARDS",
+    "TEST_CARD_NAMES",
     "THREE_DS_PAGE",
     "CardScenario",
     "PublicCard",
     "TestCard",
     "ThreeDSOutcome",
+    "card_instrument",
     "card_network",
     "card_scenario",
     "expiry_problem",
     "luhn_valid",
     "network_display_name",
     "public_card",
+    "resolve_card_number",
 ]
 
 SANDBOX_PROCESSOR_PAGE = "https://primer.io/docs/testing/primer-sandbox-processor"
@@ -118,6 +121,52 @@ TEST_CARDS: dict[str, TestCard] = {
     )
 }  # fmt: skip
 """Primer's sandbox test cards by number (CVV: any 3 digits; expiry: any future date)."""
+
+
+TEST_CARD_NAMES: dict[str, str] = {
+    "success": "4111111111111111",
+    "decline": "4000000000000002",
+    "failure": "5100000000000016",
+    "3ds-challenge": "4000000000000051",
+    "3ds-frictionless": "5333259155643223",
+    "3ds-failure": "4000000000000044",
+}
+"""Short names for one test card of each outcome (``card="decline"`` wherever the kit takes a card).
+
+The 3DS cards behave as named only when 3DS runs (the dashboard enables it and
+the payment's customer has an email address and a billing address); otherwise
+they authorize like ``success``.
+"""
+
+
+def resolve_card_number(card: str) -> str:
+    """A card number from a name of :data:`TEST_CARD_NAMES` (``"3ds"`` is ``"3ds-challenge"``) or a number.
+
+    Spaces and dashes in a number are dropped; anything else is returned as given,
+    for the tokenization's validation to judge.
+    """
+    name = card.strip().lower()
+    if name == "3ds":
+        name = "3ds-challenge"
+    if name in TEST_CARD_NAMES:
+        return TEST_CARD_NAMES[name]
+    return card.replace(" ", "").replace("-", "")
+
+
+def card_instrument(card: str, today: date, cardholder_name: str | None = None) -> dict[str, str]:
+    """A ``paymentInstrument`` for a test card name or number: CVV ``123``, expiry December in three years.
+
+    Primer's sandbox takes any 3-digit CVV and any future expiry date.
+    """
+    instrument = {
+        "number": resolve_card_number(card),
+        "cvv": "123",
+        "expirationMonth": "12",
+        "expirationYear": str(today.year + 3),
+    }
+    if cardholder_name:
+        instrument["cardholderName"] = cardholder_name
+    return instrument
 
 
 @dataclass(frozen=True)

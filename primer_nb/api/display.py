@@ -1,9 +1,11 @@
 """Compact views of the kit's result objects: HTML for notebooks, one line of text for terminals.
 
 Pure functions over a :class:`~primer_nb.api.session.ClientSession`-like object
-(anything with the attributes of :class:`SessionLike`); ``ClientSession``'s
-``_repr_html_`` and ``__repr__`` call them. The client token only ever
-appears masked, every value is HTML-escaped, and a view never raises: a clock
+(anything with the attributes of :class:`SessionLike`), a
+:class:`~primer_nb.api.payment.Payment` or a
+:class:`~primer_nb.api.payment.PaymentInstrument`; the models' ``_repr_html_``
+and ``__repr__`` call them. Client tokens and payment method tokens only ever
+appear masked, every value is HTML-escaped, and a view never raises: a clock
 that cannot be read leaves out the time left, an unknown currency shows minor units.
 """
 
@@ -22,6 +24,10 @@ __all__ = [
     "SessionLike",
     "format_amount",
     "format_time_left",
+    "instrument_html",
+    "instrument_text",
+    "payment_html",
+    "payment_text",
     "session_html",
     "session_text",
 ]
@@ -212,4 +218,184 @@ def session_html(session: SessionLike, name: str = "ClientSession") -> str:
         f'<div class="primer-nb-session" style="border-left:4px solid #0d6efd;padding:2px 10px">'
         f"<b>{esc(name)}</b>"
         f'<table style="border-collapse:collapse;margin:2px 0">{table}</table></div>'
+    )
+
+
+# ----------------------------------------------------------------------------- payments
+
+_STATUS_STYLE = {
+    "AUTHORIZED": "background:#cfe2ff;color:#084298",
+    "SETTLING": "background:#fff3cd;color:#664d03",
+    "PARTIALLY_SETTLED": "background:#d1e7dd;color:#0f5132",
+    "SETTLED": "background:#d1e7dd;color:#0f5132",
+    "PENDING": "background:#fff3cd;color:#664d03",
+    "DECLINED": "background:#f8d7da;color:#842029",
+    "FAILED": "background:#f8d7da;color:#842029",
+    "CANCELLED": "background:#e2e3e5;color:#41464b",
+}
+
+
+def _card_text(data: Any) -> str | None:
+    """``Visa •••• 1111 (12/2028)`` from a card's public data (a model or a dict)."""
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        last4, network = data.get("last4Digits"), data.get("network")
+        month, year = data.get("expirationMonth"), data.get("expirationYear")
+    else:
+        last4, network = getattr(data, "last4_digits", None), getattr(data, "network", None)
+        month, year = getattr(data, "expiration_month", None), getattr(data, "expiration_year", None)
+    if not last4:
+        return None
+    text = f"{network or 'card'} •••• {last4}"
+    return f"{text} ({month}/{year})" if month and year else text
+
+
+def _payment_card(payment: Any) -> str | None:
+    method = getattr(payment, "payment_method", None)
+    return _card_text(getattr(method, "payment_method_data", None)) if method is not None else None
+
+
+def _three_ds(payment: Any) -> str | None:
+    method = getattr(payment, "payment_method", None)
+    secure = getattr(method, "three_d_secure_authentication", None) if method is not None else None
+    if secure is None:
+        return None
+    text = str(secure.response_code)
+    if secure.challenge_issued is not None:
+        text += ", challenged" if secure.challenge_issued else ", frictionless"
+    return text
+
+
+def payment_text(payment: Any, name: str = "Payment") -> str:
+    """One line: ``Payment(id='x', status=AUTHORIZED, amount=£50.00 GBP, card=Visa •••• 1111, ...)``."""
+    currency = payment.currency_code
+    parts = [f"id={payment.id!r}", f"status={payment.status}"]
+    parts.append(f"amount={format_amount(payment.amount, currency)}")
+    if payment.captured_amount:
+        parts.append(f"captured={format_amount(payment.captured_amount, currency, code=False)}")
+    if payment.refunded_amount:
+        parts.append(f"refunded={format_amount(payment.refunded_amount, currency, code=False)}")
+    if payment.order_id:
+        parts.append(f"order_id={payment.order_id!r}")
+    card = _payment_card(payment)
+    if card:
+        parts.append(f"card={card}")
+    if payment.decline_reason:
+        parts.append(f"reason={payment.decline_reason!r}")
+    if payment.required_action is not None:
+        parts.append(f"required_action={payment.required_action.name}")
+    if payment.masked_token:
+        parts.append(f"token={payment.masked_token}")
+    return f"{name}({', '.join(parts)})"
+
+
+def _status_badge(status: str) -> str:
+    style = _STATUS_STYLE.get(status, "")
+    return (
+        f'<span class="primer-nb-status" style="{style};padding:0 6px;border-radius:3px">'
+        f"{html.escape(status)}</span>"
+    )
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    esc = html.escape
+    body = "".join(
+        f'<tr><th style="{_CELL};font-weight:normal;{_MUTED}">{esc(label)}</th>'
+        f'<td style="{_CELL}">{value}</td></tr>'
+        for label, value in rows
+    )
+    return f'<table style="border-collapse:collapse;margin:2px 0">{body}</table>'
+
+
+def _when(value: datetime | None) -> str:
+    return "—" if value is None else f"{value:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _provenance_rows(provenance: dict[str, str]) -> list[tuple[str, str]]:
+    labels = {"session": "from the session", "overridden": "overridden", "request": "from the request"}
+    rows = []
+    for source, label in labels.items():
+        paths = [path for path, where in provenance.items() if where == source]
+        if paths:
+            rows.append((label, ", ".join(f"<code>{html.escape(p)}</code>" for p in paths)))
+    return rows
+
+
+def payment_html(payment: Any, name: str = "Payment") -> str:
+    """A compact card for a notebook: status, amounts authorized/captured/refunded in the currency's
+    units, the card, 3DS, the decline reason, a required action, the masked token, and (when the kit
+    made the payment) which fields came from the session and which the request overrode."""
+    esc = html.escape
+    currency = payment.currency_code
+
+    def shown(amount: int | None) -> str:
+        return esc(format_amount(amount, currency))
+
+    amount = shown(payment.amount)
+    if payment.amount is not None:
+        amount += f' <span style="{_MUTED}">({payment.amount} minor units)</span>'
+    rows = [
+        ("payment id", f"<code>{esc(payment.id)}</code>"),
+        ("status", _status_badge(payment.status)),
+        ("order id", f"<code>{esc(payment.order_id)}</code>" if payment.order_id else "—"),
+        ("amount", amount),
+        (
+            "authorized · captured · refunded",
+            " · ".join(
+                esc(format_amount(value, currency, code=False))
+                for value in (payment.authorized_amount, payment.captured_amount, payment.refunded_amount)
+            ),
+        ),
+    ]
+    card = _payment_card(payment)
+    if card:
+        rows.append(("card", esc(card)))
+    three_ds = _three_ds(payment)
+    if three_ds:
+        rows.append(("3DS", esc(three_ds)))
+    if payment.decline_reason:
+        rows.append(("reason", f'<span style="color:#b02a37">{esc(payment.decline_reason)}</span>'))
+    if payment.required_action is not None:
+        action = payment.required_action
+        rows.append(("required action", f"<b>{esc(action.name)}</b> {esc(action.description or '')}"))
+    if payment.masked_token:
+        rows.append(("payment method token", f"<code>{esc(payment.masked_token)}</code>"))
+    rows.append(("created · updated", f"{esc(_when(payment.date))} · {esc(_when(payment.date_updated))}"))
+    kinds = [t.transaction_type or "?" for t in payment.transactions]
+    if kinds:
+        counted = ", ".join(
+            f"{kind}" if kinds.count(kind) == 1 else f"{kind} ×{kinds.count(kind)}"
+            for kind in dict.fromkeys(kinds)
+        )
+        rows.append(("transactions", esc(counted)))
+    rows += _provenance_rows(dict(payment.provenance))
+    return (
+        f'<div class="primer-nb-payment" style="border-left:4px solid #6f42c1;padding:2px 10px">'
+        f"<b>{esc(name)}</b>{_table(rows)}</div>"
+    )
+
+
+def instrument_text(instrument: Any, name: str = "PaymentInstrument") -> str:
+    """One line: ``PaymentInstrument(Visa •••• 1111 (12/2028), SINGLE_USE, token=abcdef…wxyz)``."""
+    card = _card_text(instrument.payment_instrument_data) or instrument.payment_instrument_type
+    return f"{name}({card}, {instrument.token_type}, token={instrument.masked_token})"
+
+
+def instrument_html(instrument: Any, name: str = "PaymentInstrument") -> str:
+    """A compact card for a tokenized card: what Primer keeps of it, and the masked token."""
+    esc = html.escape
+    data = instrument.payment_instrument_data
+    bin_data = getattr(data, "bin_data", None)
+    rows = [
+        ("card", esc(_card_text(data) or "—")),
+        ("first six digits", f"<code>{esc(str(getattr(data, 'first6_digits', None) or '—'))}</code>"),
+        ("token", f"<code>{esc(instrument.masked_token or '—')}</code> ({esc(instrument.token_type)})"),
+    ]
+    if bin_data is not None:
+        funding = bin_data.account_funding_type or "UNKNOWN"
+        rows.append(("network · funding", f"{esc(bin_data.network)} · {esc(funding)}"))
+    return (
+        f'<div class="primer-nb-instrument" style="border-left:4px solid #20c997;padding:2px 10px">'
+        f"<b>{esc(name)}</b>{_table(rows)}</div>"
     )

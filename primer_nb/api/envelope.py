@@ -3,7 +3,7 @@
 Every error answer of Primer's APIs has the shape::
 
     {"error": {"errorId", "description", "diagnosticsId",
-               "recoverySuggestion"?, "validationErrors"?}}
+               "recoverySuggestion"?, "validationErrors"?, "paymentId"?, "paymentStatus"?}}
 
 with 422 ``validationErrors`` items ``{"model", "errors": [{"path", "description"}]}``.
 The local sandbox builds its answers with :func:`error_envelope`; the client
@@ -53,6 +53,9 @@ class EnvelopeFields:
     recovery_suggestion: str | None = None
     diagnostics_id: str | None = None
     validation_errors: list[Any] | None = None
+    payment_id: str | None = None
+    """The Payments API names the payment in its 400 and 409 answers."""
+    payment_status: str | None = None
 
 
 def validation_group(model: str, errors: Iterable[FieldError]) -> dict[str, Any]:
@@ -97,6 +100,8 @@ def parse_envelope(payload: Any) -> EnvelopeFields | None:
         recovery_suggestion=text("recoverySuggestion"),
         diagnostics_id=text("diagnosticsId"),
         validation_errors=groups if isinstance(groups, list) else None,
+        payment_id=text("paymentId"),
+        payment_status=text("paymentStatus"),
     )
 
 

@@ -15,13 +15,15 @@
         ├── NotFoundError            404: no such resource (or route)
         ├── SessionError             400 ClientSessionValidationError: unknown/expired token
         ├── InvalidRequestError      400/413/415/422: the request broke a rule
+        │   └── PaymentStateError    400 InvalidPaymentStatus…, 409 PaymentAlreadyRefunded: not in this state
         ├── IdempotencyError         409 (or 400 ...IdempotencyKeyAlreadyExists): key already used
         ├── VersionGoneError         410: the API version is past its end of life
         ├── RateLimitError           429: slow down (see ``retry_after``)
         └── ServerError              5xx: Primer's side failed or timed out
 
 :data:`STATUS_ERRORS` maps each status Primer documents to its class;
-:func:`error_from_response` applies it, refined by ``errorId``.
+:func:`error_from_response` applies it, refined by ``errorId`` (:data:`PAYMENT_STATE_ERRORS`
+are the Payments API's answers to an action the payment's status does not allow).
 
 No message, ``repr`` or attribute of these errors ever holds the API key.
 """
@@ -34,6 +36,7 @@ from typing import Any
 from primer_nb.api.envelope import FieldError, field_errors_of, parse_envelope
 
 __all__ = [
+    "PAYMENT_STATE_ERRORS",
     "STATUS_ERRORS",
     "AuthenticationError",
     "FieldError",
@@ -41,6 +44,7 @@ __all__ = [
     "IdempotencyError",
     "InvalidRequestError",
     "NotFoundError",
+    "PaymentStateError",
     "PrimerAPIError",
     "PrimerConfigError",
     "PrimerConnectionError",
@@ -124,6 +128,8 @@ class PrimerAPIError(PrimerError):
         url: str | None = None,
         body: Any = None,
         retry_after: float | None = None,
+        payment_id: str | None = None,
+        payment_status: str | None = None,
     ) -> None:
         self.status_code = status_code
         self.error_id = error_id
@@ -135,6 +141,10 @@ class PrimerAPIError(PrimerError):
         self.url = url
         self.body = body
         self.retry_after = retry_after
+        self.payment_id = payment_id
+        """The payment the error is about (Payments API 400 and 409 answers name it)."""
+        self.payment_status = payment_status
+        """That payment's status when the request was refused."""
         super().__init__(self._message())
 
     @property
@@ -149,6 +159,10 @@ class PrimerAPIError(PrimerError):
         parts = [head]
         if self.description:
             parts.append(self.description)
+        if self.payment_id:
+            parts.append(
+                f"payment {self.payment_id}" + (f" is {self.payment_status}" if self.payment_status else "")
+            )
         parts.extend(f"  {error}" for error in self.field_errors)
         if self.recovery_suggestion:
             parts.append(f"Fix: {self.recovery_suggestion}")
@@ -171,10 +185,17 @@ class PrimerAPIError(PrimerError):
         )
         table = f"<table>{rows}</table>" if rows else ""
         fix = f"<p><b>How to fix:</b> {esc(self.recovery_suggestion)}</p>" if self.recovery_suggestion else ""
+        payment = (
+            f"<p>payment <code>{esc(self.payment_id)}</code>"
+            + (f" is <b>{esc(self.payment_status)}</b>" if self.payment_status else "")
+            + "</p>"
+            if self.payment_id
+            else ""
+        )
         return (
             '<div class="primer-nb-error" style="border-left:4px solid #c0392b;padding:4px 10px">'
             f"<p><b>{self.status_code} {esc(self.error_id or 'HTTP error')}</b>"
-            f" {esc(self.description or '')}</p>{table}{fix}"
+            f" {esc(self.description or '')}</p>{payment}{table}{fix}"
             f"<p style='color:#777'>diagnosticsId: {esc(self.diagnostics_id or '-')}</p></div>"
         )
 
@@ -193,6 +214,14 @@ class SessionError(PrimerAPIError):
 
 class InvalidRequestError(PrimerAPIError):
     """400/413/415/422: the request broke a rule of the API (see ``field_errors``)."""
+
+
+class PaymentStateError(InvalidRequestError):
+    """400 ``InvalidPaymentStatus`` and kin, 409 ``PaymentAlreadyRefunded``: the payment's state forbids it.
+
+    ``payment_id`` and ``payment_status`` say which payment and where it stands;
+    GET it to see what it allows next.
+    """
 
 
 class NotFoundError(PrimerAPIError):
@@ -234,10 +263,19 @@ STATUS_ERRORS: dict[int, type[PrimerAPIError]] = {
 """The class for each HTTP status Primer documents (other 5xx are :class:`ServerError` too)."""
 
 
+PAYMENT_STATE_ERRORS = frozenset({
+    "InvalidPaymentStatus", "PaymentAlreadyAuthorized", "PaymentIsNotAuthorizedYet",
+    "IncorrectPaymentAuthorizationType", "PaymentAlreadyRefunded",
+})  # fmt: skip
+"""The Payments API's ``errorId`` values for an action the payment's status (or type) does not allow."""
+
+
 def error_class(status_code: int, error_id: str | None) -> type[PrimerAPIError]:
     """The exception class for an error answer: by ``errorId`` where it says more, else by status."""
     if error_id == "ClientSessionValidationError":
         return SessionError
+    if error_id in PAYMENT_STATE_ERRORS and status_code in (400, 409):
+        return PaymentStateError
     if error_id and error_id.endswith("IdempotencyKeyAlreadyExists"):
         return IdempotencyError
     if status_code >= 500:
@@ -267,6 +305,8 @@ def error_from_response(
             "recovery_suggestion": envelope.recovery_suggestion,
             "diagnostics_id": envelope.diagnostics_id,
             "validation_errors": envelope.validation_errors,
+            "payment_id": envelope.payment_id,
+            "payment_status": envelope.payment_status,
         }
     else:
         snippet = str(payload or "").strip().replace("\n", " ")[:200]

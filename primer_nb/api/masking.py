@@ -7,6 +7,7 @@ import re
 __all__ = ["mask_key", "mask_token", "mask_tokens_in_url"]
 
 _TOKEN_IN_URL = re.compile(r"(clientToken=)([^&\s\"'#]+)")
+_TOKEN_IN_PATH = re.compile(r"(/3ds/)([^/?#\s\"']+)")
 
 
 def mask_token(token: str | None, *, keep: int = 6) -> str | None:
@@ -30,5 +31,10 @@ def mask_key(key: str | None) -> str:
 
 
 def mask_tokens_in_url(url: str) -> str:
-    """Mask every ``clientToken=…`` query value in a URL or request line (GET carries the token there)."""
-    return _TOKEN_IN_URL.sub(lambda m: m.group(1) + str(mask_token(m.group(2))), url)
+    """Mask the tokens a URL or request line can carry.
+
+    ``clientToken=…`` (a session GET carries the client token there) and the
+    payment method token in the checkout's ``/3ds/{token}/auth``.
+    """
+    url = _TOKEN_IN_URL.sub(lambda m: m.group(1) + str(mask_token(m.group(2))), url)
+    return _TOKEN_IN_PATH.sub(lambda m: m.group(1) + str(mask_token(m.group(2))), url)

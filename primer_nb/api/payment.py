@@ -24,9 +24,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictBool,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -44,7 +46,9 @@ from primer_nb.api.fields import (
     RequestModel,
     ResponseModel,
 )
+from primer_nb.api.masking import mask_token
 from primer_nb.api.session import Customer, Order
+from primer_nb.api.timestamps import as_utc
 from primer_nb.api.validation import field_errors
 
 __all__ = [
@@ -75,8 +79,10 @@ __all__ = [
     "RefundRequest",
     "RequiredAction",
     "ResumeRequest",
+    "StatusPoint",
     "StatusReason",
     "ThreeDSAuthRequest",
+    "ThreeDSAuthResult",
     "ThreeDSecureAuthentication",
     "TokenizeRequest",
     "Transaction",
@@ -98,6 +104,9 @@ ACTIONS: tuple[str, ...] = ("authorize", "capture", "cancel", "refund", "adjust-
 """The actions ``POST /payments/{id}/<action>`` takes."""
 
 Expand = list[Literal["transactions.events"]]
+
+UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
+"""A response's instant as aware UTC (Primer writes naive UTC: ``2025-01-06T09:00:00.000000``)."""
 
 # --------------------------------------------------------------------------- server-side requests
 
@@ -308,7 +317,7 @@ class TransactionEvent(ResponseModel):
     """One event of a transaction (``expand=transactions.events``)."""
 
     id: str
-    date: datetime
+    date: UtcDateTime
     type: str
     amount: int | None = None
     final: bool | None = None
@@ -318,7 +327,7 @@ class TransactionEvent(ResponseModel):
 class Transaction(ResponseModel):
     """A SALE or REFUND transaction of a payment."""
 
-    date: datetime | None = None
+    date: UtcDateTime | None = None
     amount: int | None = None
     currency_code: str | None = None
     order_id: str | None = None
@@ -381,12 +390,24 @@ class PaymentMethodResult(ResponseModel):
     analytics_id: str | None = None
 
 
+StatusPoint = tuple[datetime, str]
+"""``(when, status)``: one step of a payment's life, on the server's clock."""
+
+_AUTHORIZED = frozenset({"AUTHORIZED", "SETTLING", "PARTIALLY_SETTLED", "SETTLED"})
+
+
 class Payment(ResponseModel):
-    """A payment as ``POST /payments``, ``GET /payments/{id}`` and every action return it."""
+    """A payment as ``POST /payments``, ``GET /payments/{id}`` and every action return it.
+
+    ``repr`` is one line and notebooks show a compact card (:mod:`primer_nb.api.display`);
+    both mask the payment method token. A payment the kit's client made also
+    knows which of its fields came from the session (:attr:`provenance`) and
+    the statuses it was seen in (:attr:`history`).
+    """
 
     id: str
-    date: datetime | None = None
-    date_updated: datetime | None = None
+    date: UtcDateTime | None = None
+    date_updated: UtcDateTime | None = None
     status: str
     order_id: str | None = None
     currency_code: str | None = None
@@ -402,13 +423,121 @@ class Payment(ResponseModel):
     status_reason: StatusReason | None = None
     transactions: list[Transaction] = Field(default_factory=list)
 
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
+    _history: list[StatusPoint] = PrivateAttr(default_factory=list)
+    _client_token: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_raw(cls, data: Any, handler: Any) -> Payment:
+        payment = handler(data)
+        if isinstance(data, dict) and not payment._raw:
+            payment._raw = dict(data)
+        return payment
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The JSON body as it was received."""
+        return self._raw
+
+    @property
+    def masked_token(self) -> str | None:
+        """The payment method token with its middle hidden, for display."""
+        method = self.payment_method
+        token = method.payment_method_token if method is not None else None
+        if token and "…" in token:
+            return token  # masked already (the ledger keeps no whole token)
+        return mask_token(token)
+
+    @property
+    def authorized_amount(self) -> int:
+        """The amount the payment was authorized for (minor units); 0 while pending, when declined or
+        failed, and once cancelled."""
+        return self.amount or 0 if self.status in _AUTHORIZED else 0
+
+    @property
+    def captured_amount(self) -> int:
+        """What was captured so far (``processor.amountCaptured``)."""
+        return self.processor.amount_captured if self.processor is not None else 0
+
+    @property
+    def refunded_amount(self) -> int:
+        """What was refunded so far (``processor.amountRefunded``)."""
+        return self.processor.amount_refunded if self.processor is not None else 0
+
+    @property
+    def decline_reason(self) -> str | None:
+        """Why the payment was declined or failed: ``ISSUER_DECLINED · SOFT_DECLINE · DECLINED: …``."""
+        reason = self.status_reason
+        if reason is None:
+            return None
+        head = " · ".join(part for part in (reason.type, reason.decline_type, reason.code) if part)
+        return f"{head}: {reason.message}" if reason.message else head
+
+    @property
+    def provenance(self) -> dict[str, str]:
+        """Where each inherited field came from, by path: ``session``, ``overridden`` or ``request``.
+
+        Filled in by the client that created the payment (and kept in its
+        ledger); empty for a payment the kit did not create.
+        """
+        return dict(self._provenance)
+
+    @property
+    def history(self) -> list[StatusPoint]:
+        """The statuses the kit saw this payment in, with when each began (oldest first).
+
+        From the client's ledger; otherwise the payment's current status since ``dateUpdated``.
+        """
+        if self._history:
+            return list(self._history)
+        when = self.date_updated or self.date
+        return [(when, self.status)] if when is not None else []
+
+    @property
+    def session_client_token(self) -> str | None:
+        """The client token of the session the payment method was tokenized under, when the kit knows it."""
+        return self._client_token
+
+    def attach(
+        self,
+        *,
+        provenance: dict[str, str] | None = None,
+        history: list[StatusPoint] | None = None,
+        client_token: str | None = None,
+    ) -> Payment:
+        """Add what the kit knows beyond the body (the client and its ledger do this); return ``self``."""
+        if provenance is not None:
+            self._provenance = dict(provenance)
+        if history is not None:
+            self._history = list(history)
+        if client_token is not None:
+            self._client_token = client_token
+        return self
+
+    def __repr__(self) -> str:
+        from primer_nb.api.display import payment_text
+
+        return payment_text(self, type(self).__name__)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text view: the same one line as ``repr``."""
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        """A compact card in notebooks: status, amounts, card, 3DS, reason, provenance; tokens masked."""
+        from primer_nb.api.display import payment_html
+
+        return payment_html(self, type(self).__name__)
+
 
 class PaymentSummary(ResponseModel):
     """One row of ``GET /payments``: a payment with only its summary fields."""
 
     id: str
-    date: datetime
-    date_updated: datetime
+    date: UtcDateTime
+    date_updated: UtcDateTime
     status: str
     order_id: str
     currency_code: str
@@ -434,6 +563,34 @@ class PaymentInstrument(ResponseModel):
     payment_instrument_type: str
     is_vaulted: bool = False
     payment_instrument_data: CardData
+
+    @property
+    def masked_token(self) -> str | None:
+        """The token with its middle hidden, for display."""
+        return mask_token(self.token)
+
+    def __repr__(self) -> str:
+        from primer_nb.api.display import instrument_text
+
+        return instrument_text(self, type(self).__name__)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text view: the same one line as ``repr``."""
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        """A compact card: the card's public data and the masked token."""
+        from primer_nb.api.display import instrument_html
+
+        return instrument_html(self, type(self).__name__)
+
+
+class ThreeDSAuthResult(ResponseModel):
+    """The answer of ``POST {pciUrl}/3ds/{token}/auth``: how 3DS ended, and the token to resume with."""
+
+    token: str = Field(repr=False)
+    resume_token: str
+    authentication: ThreeDSecureAuthentication | None = None
 
 
 # --------------------------------------------------------------------------- search

@@ -60,6 +60,7 @@ __all__ = [
     "CHECKOUT_STATUS",
     "INHERITED_FIELDS",
     "MERGED_OBJECTS",
+    "SOURCES",
     "Outcome",
     "PaymentRecord",
     "RefundEntry",
@@ -77,6 +78,7 @@ __all__ = [
     "missing_fields",
     "new_payment",
     "payment_body",
+    "provenance",
     "refund",
     "refundable",
     "resume",
@@ -272,6 +274,72 @@ def _inherited_amount(
     if any(request_order.get(key) is not None for key in _PRICING_KEYS):
         return money.derived_amount(order)
     return money.session_amount(session.get("amount"), session.get("order"))
+
+
+SOURCES = ("session", "overridden", "request")
+"""Where :func:`provenance` says a field came from."""
+
+
+def _has(value: Any) -> bool:
+    return value not in (None, {}, [])
+
+
+def provenance(
+    overrides: Mapping[str, Any],
+    session: Mapping[str, Any] | None,
+    fields: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """Where each inheritable field of a payment came from, by dotted path (in the spec's field order).
+
+    ``overrides`` is the payment request (camelCase, without the token),
+    ``session`` the session's data at payment time (a stored state or a
+    session body; ``None`` when unknown) and ``fields`` the payment's fields
+    (a payment body; by default ``inherit(overrides, session)``).
+
+    Each path is ``"session"`` (the request left it out), ``"overridden"``
+    (the request set it and the session had a value there) or ``"request"``
+    (only the request had it, or the session is unknown). Objects merged one
+    level deep (``customer``, ``order``, ``metadata``, ``paymentMethod``) are
+    listed per key (``customer.emailAddress``); the rest whole. ``amount``
+    derived from the request's own line items, fees or shipping counts as the
+    request's. Paths a payment has that neither side gave (defaults such as
+    ``paymentMethod.authorizationType``) are left out when the session is known.
+    """
+    if fields is None:
+        fields = inherit(overrides, session)
+    known = session is not None
+    theirs_all: Mapping[str, Any] = session or {}
+    found: dict[str, str] = {}
+
+    def place(path: str, ours: bool, theirs: bool) -> None:
+        if ours:
+            found[path] = "overridden" if theirs else "request"
+        elif theirs or not known:
+            found[path] = "session"
+
+    for key in (*INHERITED_FIELDS, "paymentMethod"):
+        value = fields.get(key)
+        if not _has(value):
+            continue
+        ours, theirs = overrides.get(key), theirs_all.get(key)
+        if key == "amount":
+            request_order = overrides.get("order") or {}
+            derived = any(request_order.get(k) is not None for k in _PRICING_KEYS)
+            session_total = money.session_amount(theirs_all.get("amount"), theirs_all.get("order"))
+            place(key, ours is not None or derived, session_total is not None)
+        elif key in MERGED_OBJECTS and isinstance(value, Mapping):
+            ours_map = ours if isinstance(ours, Mapping) else {}
+            theirs_map = theirs if isinstance(theirs, Mapping) else {}
+            for sub, item in value.items():
+                if key == "paymentMethod" and (
+                    sub not in _PAYMENT_METHOD_KEYS or (not known and sub not in ours_map)
+                ):
+                    continue
+                if _has(item):
+                    place(f"{key}.{sub}", _has(ours_map.get(sub)), _has(theirs_map.get(sub)))
+        else:
+            place(key, _has(ours), _has(theirs))
+    return found
 
 
 def missing_fields(fields: Mapping[str, Any]) -> list[FieldError]:

@@ -15,18 +15,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
+from urllib.parse import quote
 
 __all__ = [
     "API_KEY_HEADER",
     "API_VERSION",
     "API_VERSION_HEADER",
+    "CHECKOUT_TOKEN_HEADER",
     "CLIENT_SESSION_PATH",
     "IDEMPOTENCY_KEY_HEADER",
+    "PAYMENTS_PATH",
+    "PAYMENT_INSTRUMENTS_PATH",
     "SANDBOX_ADMIN_PREFIX",
     "SUPPORTED_VERSIONS",
     "ApiVersion",
     "VersionVerdict",
     "judge_version",
+    "payment_path",
+    "three_ds_auth_path",
 ]
 
 API_VERSION = "2.4"
@@ -35,8 +41,13 @@ API_VERSION = "2.4"
 API_KEY_HEADER = "X-Api-Key"
 API_VERSION_HEADER = "X-Api-Version"
 IDEMPOTENCY_KEY_HEADER = "X-Idempotency-Key"
+CHECKOUT_TOKEN_HEADER = "primer-client-token"  # noqa: S105 - a header name
+"""The header of the checkout's own calls (under the client token's ``pciUrl``): its ``accessToken``."""
 
 CLIENT_SESSION_PATH = "/client-session"
+PAYMENTS_PATH = "/payments"
+PAYMENT_INSTRUMENTS_PATH = "/payment-instruments"
+"""Under ``pciUrl``: where a checkout tokenizes a card."""
 SANDBOX_ADMIN_PREFIX = "/_sandbox"
 """Where the local sandbox's own routes (clock, faults, health) live; not part of Primer's API."""
 
@@ -145,6 +156,17 @@ def judge_version(sent: str | None, at: datetime, *, strict: bool = False) -> Ve
     if version.gone(at):
         return VersionVerdict(sent, version, "gone")
     return VersionVerdict(sent, version)
+
+
+def payment_path(payment_id: str, action: str | None = None) -> str:
+    """``/payments/{id}`` or ``/payments/{id}/{action}``, the id escaped for a URL path."""
+    path = f"{PAYMENTS_PATH}/{quote(str(payment_id), safe='')}"
+    return f"{path}/{action}" if action else path
+
+
+def three_ds_auth_path(payment_method_token: str) -> str:
+    """Under ``pciUrl``: where a checkout reports a 3DS authentication for a payment method token."""
+    return f"/3ds/{quote(str(payment_method_token), safe='')}/auth"
 
 
 def _utc_day(at: datetime) -> date:

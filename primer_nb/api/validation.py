@@ -22,6 +22,7 @@ from primer_nb.api.session import ClientSessionRequest, ClientSessionState, Clie
 __all__ = [
     "field_errors",
     "json_path",
+    "parse_model",
     "parse_request",
     "parse_request_json",
     "parse_session_state",
@@ -118,6 +119,14 @@ def _parse(model: type[_Model], data: Any, model_name: str) -> _Model:
         return model.model_validate(dict(data))
     except ValidationError as exc:
         raise PrimerValidationError(field_errors(exc), model=model_name) from None
+
+
+def parse_model(model: type[_Model], data: Any, model_name: str | None = None) -> _Model:
+    """Validate a body (a camelCase dict, or a model) against ``model``; raise :class:`PrimerValidationError`.
+
+    ``model_name`` is the spec's name for the body, used in the error (default: the class name).
+    """
+    return _parse(model, data, model_name or model.__name__)
 
 
 def parse_request(data: Mapping[str, Any] | ClientSessionRequest) -> ClientSessionRequest:

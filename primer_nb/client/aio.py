@@ -10,9 +10,21 @@ from typing import Any
 import httpx
 
 from primer_nb.api.errors import PrimerError
-from primer_nb.api.protocol import CLIENT_SESSION_PATH
+from primer_nb.api.payment import Payment, PaymentInstrument, PaymentList, ThreeDSAuthResult
+from primer_nb.api.protocol import CLIENT_SESSION_PATH, PAYMENTS_PATH, payment_path
 from primer_nb.api.session import ClientSession
-from primer_nb.client.base import BaseClient, BatchResult, Body, Changes
+from primer_nb.client.base import (
+    BaseClient,
+    BatchResult,
+    Body,
+    CardLike,
+    Changes,
+    CheckoutCall,
+    PaymentBody,
+    PaymentCall,
+    PaymentRef,
+    SessionRef,
+)
 from primer_nb.config.tls import tls_context_for
 
 __all__ = ["AsyncPrimerClient"]
@@ -67,19 +79,41 @@ class AsyncPrimerClient(BaseClient):
             )
             for _ in range(pools)
         ])  # fmt: skip
+        self._checkout_http: httpx.AsyncClient | None = None
 
-    async def _request(self, method: str, *, json_body: Any = None, params: Any = None) -> httpx.Response:
+    def _checkout_client(self, url: str) -> httpx.AsyncClient:
+        if self._checkout_http is None:
+            self._checkout_http = httpx.AsyncClient(
+                headers=self._checkout_headers(), timeout=self.timeout,
+                transport=self._transport, verify=tls_context_for(url),  # type: ignore[arg-type]
+            )  # fmt: skip
+        return self._checkout_http
+
+    async def _request(
+        self, method: str, path: str = CLIENT_SESSION_PATH, *, json_body: Any = None, params: Any = None,
+        headers: dict[str, str] | None = None, idempotent: bool = False, keyed: bool = False,
+        checkout: bool = False,
+    ) -> httpx.Response:  # fmt: skip
         attempt = 0
         while True:
             try:
-                with self._pools.lease() as http:
-                    response = await http.request(method, CLIENT_SESSION_PATH, json=json_body, params=params)
+                if checkout:
+                    response = await self._checkout_client(path).request(
+                        method, path, json=json_body, params=params, headers=headers
+                    )
+                else:
+                    with self._pools.lease() as http:
+                        response = await http.request(
+                            method, path, json=json_body, params=params, headers=headers
+                        )
             except httpx.TransportError as exc:
-                wait = self._wait_or_raise(method, attempt, failure=exc)
+                wait = self._wait_or_raise(
+                    method, attempt, failure=exc, idempotent=idempotent or keyed, url=path
+                )
             else:
-                if response.status_code < 400:
+                if self._answered(response, attempt, keyed):
                     return response
-                wait = self._wait_or_raise(method, attempt, response=response)
+                wait = self._wait_or_raise(method, attempt, response=response, idempotent=idempotent or keyed)
             attempt += 1
             await asyncio.sleep(wait)
 
@@ -96,6 +130,106 @@ class AsyncPrimerClient(BaseClient):
         """``PATCH /client-session``: send only what changes (``None`` clears); return the whole session."""
         body = self._update_body(client_token, changes)
         return self._session(await self._request("PATCH", json_body=body), client_token)
+
+    # ------------------------------------------------------------------ payments (see PrimerClient)
+
+    async def _post_payment(self, call: PaymentCall) -> Payment:
+        response = await self._request(
+            "POST", call.path, json_body=call.body, headers=call.headers, keyed=True
+        )
+        replayed = self._replayed_payment(response)
+        if replayed is not None:  # a retry met the first attempt's result: read it
+            response = await self._request("GET", payment_path(replayed))
+        return self._payment(response, call)
+
+    async def create_payment(
+        self, body: PaymentBody, *, idempotency_key: str | None = None, session: SessionRef | None = None
+    ) -> Payment:
+        """``POST /payments``: pay with a payment method token (see :meth:`PrimerClient.create_payment`)."""
+        return await self._post_payment(self._create_payment_call(body, idempotency_key, session))
+
+    async def get_payment(self, payment: PaymentRef, *, expand: bool = False) -> Payment:
+        """``GET /payments/{id}``; ``expand=True`` adds each transaction's events."""
+        params = {"expand": "transactions.events"} if expand else None
+        return self._payment(await self._request("GET", payment_path(self._id(payment)), params=params))
+
+    async def search_payments(self, **filters: Any) -> PaymentList:
+        """``GET /payments``: one page of summaries (see :meth:`PrimerClient.search_payments`)."""
+        params = self._search_params(filters)
+        response = await self._request("GET", PAYMENTS_PATH, params=params)
+        return PaymentList.model_validate(self._json(response))
+
+    async def capture_payment(
+        self, payment: PaymentRef, amount: int | None = None, *, final: bool | None = None,
+        metadata: dict[str, Any] | None = None, order: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Payment:  # fmt: skip
+        """``POST /payments/{id}/capture``: capture ``amount`` (minor units), or everything left."""
+        body = {"amount": amount, "final": final, "metadata": metadata, "order": order}
+        return await self._post_payment(self._action_call(payment, "capture", body, idempotency_key))
+
+    async def cancel_payment(
+        self, payment: PaymentRef, *, reason: str | None = None, idempotency_key: str | None = None
+    ) -> Payment:
+        """``POST /payments/{id}/cancel``: void an authorized (or pending) payment."""
+        return await self._post_payment(
+            self._action_call(payment, "cancel", {"reason": reason}, idempotency_key)
+        )
+
+    async def refund_payment(
+        self, payment: PaymentRef, amount: int | None = None, *, reason: str | None = None,
+        order_id: str | None = None, transaction_event_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Payment:  # fmt: skip
+        """``POST /payments/{id}/refund``: refund ``amount`` (minor units), or everything not yet refunded."""
+        body = {"amount": amount, "reason": reason, "orderId": order_id}
+        body["transactionEventId"] = transaction_event_id
+        return await self._post_payment(self._action_call(payment, "refund", body, idempotency_key))
+
+    async def resume_payment(
+        self, payment: PaymentRef, resume_token: str, *, idempotency_key: str | None = None
+    ) -> Payment:
+        """``POST /payments/{id}/resume``: go on after a required action (3DS) with its resume token."""
+        body = {"resumeToken": resume_token}
+        return await self._post_payment(self._action_call(payment, "resume", body, idempotency_key))
+
+    async def adjust_authorization(
+        self, payment: PaymentRef, amount: int, *, idempotency_key: str | None = None
+    ) -> Payment:
+        """``POST /payments/{id}/adjust-authorization``: a new authorized amount (``ESTIMATED`` only)."""
+        body = {"amount": amount}
+        return await self._post_payment(
+            self._action_call(payment, "adjust-authorization", body, idempotency_key)
+        )
+
+    async def authorize_payment(
+        self, payment: PaymentRef, processor_merchant_id: str, *, processor_name: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Payment:  # fmt: skip
+        """``POST /payments/{id}/authorize``: authorize a ``PENDING`` payment with a processor account."""
+        processor = {"processorMerchantId": processor_merchant_id}
+        if processor_name is not None:
+            processor["name"] = processor_name
+        body = {"processor": processor}
+        return await self._post_payment(self._action_call(payment, "authorize", body, idempotency_key))
+
+    async def _checkout_post(self, call: CheckoutCall) -> httpx.Response:
+        return await self._request(
+            "POST", call.url, json_body=call.body, headers=call.headers, idempotent=True, checkout=True
+        )
+
+    async def tokenize_card(
+        self, client_token: SessionRef, card: CardLike = "success", *, cardholder_name: str | None = None
+    ) -> PaymentInstrument:
+        """Tokenize a card as the checkout does (see :meth:`PrimerClient.tokenize_card`)."""
+        call = self._tokenize_call(client_token, card, cardholder_name)
+        return self._instrument(await self._checkout_post(call), call)
+
+    async def complete_3ds_challenge(self, payment: PaymentRef, *, passed: bool = True) -> ThreeDSAuthResult:
+        """The sandbox's 3DS challenge, answered (see :meth:`PrimerClient.complete_3ds_challenge`)."""
+        found = payment if isinstance(payment, Payment) else await self.get_payment(payment)
+        call = self._challenge_call(found, "AUTH_SUCCESS" if passed else "AUTH_FAILED")
+        return ThreeDSAuthResult.model_validate(self._json(await self._checkout_post(call)))
 
     async def create_many(
         self, bodies: Iterable[Body], concurrency: int = 32, progress: bool = True
@@ -136,6 +270,8 @@ class AsyncPrimerClient(BaseClient):
     async def aclose(self) -> None:
         """Close the HTTP connection pools."""
         await self._pools.aclose()
+        if self._checkout_http is not None:
+            await self._checkout_http.aclose()
 
     async def __aenter__(self) -> AsyncPrimerClient:
         return self

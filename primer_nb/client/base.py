@@ -1,10 +1,11 @@
 """What the sync and async clients share: :class:`BaseClient`, which does no I/O.
 
 It holds the resolved configuration (base URL, key, environment), builds and
-validates request bodies, decides on retries, parses answers into models,
-maps errors and records sessions in the ledger. :class:`~primer_nb.client.PrimerClient`
-and :class:`~primer_nb.client.AsyncPrimerClient` differ only in ``def``/``async def``
-and in how they sleep.
+validates request bodies (sessions, payments, the checkout's card
+tokenization), decides on retries, parses answers into models, maps errors
+and records sessions and payments in the ledger.
+:class:`~primer_nb.client.PrimerClient` and :class:`~primer_nb.client.AsyncPrimerClient`
+differ only in ``def``/``async def`` and in how they sleep.
 
 Bodies may be camelCase dicts (as in Primer's docs) or the kit's models; they
 are validated locally before anything is sent, so a mistake is reported with
@@ -13,15 +14,18 @@ its JSON path without a round trip.
 
 from __future__ import annotations
 
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
 
 from primer_nb.__about__ import __version__
-from primer_nb.api.client_token import token_expiry
+from primer_nb.api.cards import card_instrument
+from primer_nb.api.client_token import read_claims, token_expiry
 from primer_nb.api.curl import curl_command
 from primer_nb.api.errors import (
     FieldError,
@@ -34,19 +38,67 @@ from primer_nb.api.errors import (
     error_from_response,
 )
 from primer_nb.api.masking import mask_key, mask_tokens_in_url
-from primer_nb.api.protocol import API_KEY_HEADER, API_VERSION, API_VERSION_HEADER, CLIENT_SESSION_PATH
+from primer_nb.api.payment import (
+    AdjustAuthorizationRequest,
+    AuthorizeRequest,
+    CancelRequest,
+    CaptureRequest,
+    CardInstrument,
+    Payment,
+    PaymentCreateRequest,
+    PaymentInstrument,
+    PaymentSearch,
+    RefundRequest,
+    ResumeRequest,
+    TokenizeRequest,
+)
+from primer_nb.api.payment_rules import provenance
+from primer_nb.api.protocol import (
+    API_KEY_HEADER,
+    API_VERSION,
+    API_VERSION_HEADER,
+    CHECKOUT_TOKEN_HEADER,
+    CLIENT_SESSION_PATH,
+    IDEMPOTENCY_KEY_HEADER,
+    PAYMENT_INSTRUMENTS_PATH,
+    PAYMENTS_PATH,
+    payment_path,
+    three_ds_auth_path,
+)
 from primer_nb.api.session import ClientSession, ClientSessionRequest, ClientSessionUpdate
-from primer_nb.api.validation import parse_request, parse_update
+from primer_nb.api.validation import parse_model, parse_request, parse_update
 from primer_nb.client.ledger import Ledger
 from primer_nb.client.logfilter import install_log_filter
 from primer_nb.client.preflight import warn_preflight
 from primer_nb.client.retry import RetryPolicy, retry_after
 from primer_nb.config.settings import DEFAULT_TIMEOUT, ENVIRONMENTS, environment_for_url
 
-__all__ = ["BaseClient", "BatchResult", "Body", "Changes", "SandboxLike"]
+__all__ = [
+    "BaseClient",
+    "BatchResult",
+    "Body",
+    "CardLike",
+    "Changes",
+    "CheckoutCall",
+    "PaymentBody",
+    "PaymentCall",
+    "PaymentRef",
+    "SandboxLike",
+    "SessionRef",
+]
 
 Body = Mapping[str, Any] | ClientSessionRequest
 Changes = Mapping[str, Any] | ClientSessionUpdate
+PaymentBody = Mapping[str, Any] | PaymentCreateRequest
+PaymentRef = str | Payment
+"""A payment id, or a payment (its ``id`` is used)."""
+SessionRef = str | ClientSession
+"""A client token, or a session that carries one."""
+CardLike = str | Mapping[str, Any] | CardInstrument
+"""A card: a test-card name (``"success"``) or number, a ``paymentInstrument`` dict, or a model."""
+
+_RECENT_SESSIONS = 256
+"""Session bodies kept in memory to tell inherited payment fields from overridden ones without a ledger."""
 
 # A `primer-nb sandbox` started without --api-key takes any key.
 _ANY_LOCAL_KEY = "local-sandbox"
@@ -82,6 +134,38 @@ class BatchResult:
     def ok(self) -> bool:
         """Whether this item's create succeeded."""
         return self.session is not None
+
+
+@dataclass(frozen=True)
+class PaymentCall:
+    """A Payments API ``POST``, validated and ready to send, with its idempotency key.
+
+    The key is fixed when the call is built and sent unchanged on every
+    retry. A create also carries what provenance needs: the request's
+    overrides and the session's data at payment time, when known.
+    """
+
+    path: str
+    body: dict[str, Any]
+    idempotency_key: str
+    overrides: dict[str, Any] | None = None
+    client_token: str | None = field(default=None, repr=False)
+    session: Mapping[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers this call adds to the client's."""
+        return {IDEMPOTENCY_KEY_HEADER: self.idempotency_key}
+
+
+@dataclass(frozen=True)
+class CheckoutCall:
+    """A call of the checkout's own API: a full URL under ``pciUrl``, the client token's header, a body."""
+
+    url: str
+    body: dict[str, Any]
+    headers: dict[str, str] = field(repr=False)
+    client_token: str | None = field(default=None, repr=False)
 
 
 class BaseClient:
@@ -150,6 +234,8 @@ class BaseClient:
         self._ledger_option = ledger
         self._ledger: Ledger | None = ledger if isinstance(ledger, Ledger) else None
         self._expiries: dict[str, datetime] = {}
+        self._recent_sessions: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._instrument_sessions: dict[str, str] = {}
         install_log_filter()
 
     # ------------------------------------------------------------------ configuration
@@ -179,6 +265,15 @@ class BaseClient:
     def _headers(self) -> dict[str, str]:
         return {
             API_KEY_HEADER: self._api_key,
+            API_VERSION_HEADER: API_VERSION,
+            "Accept": "application/json",
+            "User-Agent": f"primer-nb/{__version__}",
+        }
+
+    @staticmethod
+    def _checkout_headers() -> dict[str, str]:
+        """Headers of the checkout's calls: never the API key (a checkout does not have it)."""
+        return {
             API_VERSION_HEADER: API_VERSION,
             "Accept": "application/json",
             "User-Agent": f"primer-nb/{__version__}",
@@ -264,10 +359,30 @@ class BaseClient:
             if session.expires_at is not None:
                 self._expiries[token] = session.expires_at
         session.attach(base_url=self.base_url, clock=self.clock)
+        if session.client_token:
+            self._remember_session(session.client_token, session.raw)
         ledger = self.ledger
         if ledger is not None:
             ledger.record(session, environment=self.environment, base_url=self.base_url)
         return session
+
+    def _remember_session(self, client_token: str, body: dict[str, Any]) -> None:
+        recent = self._recent_sessions
+        recent[client_token] = body
+        recent.move_to_end(client_token)
+        while len(recent) > _RECENT_SESSIONS:
+            recent.popitem(last=False)
+
+    def _session_data(self, session: SessionRef | None, client_token: str | None) -> Mapping[str, Any] | None:
+        """The session's data as last seen: the given session, else this client's memory, else the ledger."""
+        if isinstance(session, ClientSession):
+            return session.raw or session.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if not client_token:
+            return None
+        if client_token in self._recent_sessions:
+            return self._recent_sessions[client_token]
+        ledger = self.ledger
+        return ledger.session_body(client_token) if ledger is not None else None
 
     def sessions(self, environment: str | None = None, *, everywhere: bool = False) -> list[ClientSession]:
         """Sessions this kit created or updated, from the ledger (oldest first).
@@ -289,6 +404,168 @@ class BaseClient:
             session.attach(base_url=self.base_url, clock=self.clock)
         return found
 
+    # ------------------------------------------------------------------ payments
+
+    def _create_payment_call(
+        self, body: PaymentBody, idempotency_key: str | None, session: SessionRef | None
+    ) -> PaymentCall:
+        request = parse_model(PaymentCreateRequest, body, "PaymentCreationAPIRequest")
+        client_token = _client_token_of(session) or self._instrument_sessions.get(
+            request.payment_method_token
+        )
+        return PaymentCall(
+            PAYMENTS_PATH, request.to_wire(), _idempotency_key(idempotency_key),
+            overrides=request.overrides(), client_token=client_token,
+            session=self._session_data(session, client_token),
+        )  # fmt: skip
+
+    @staticmethod
+    def _action_call(
+        payment: PaymentRef, action: str, body: Mapping[str, Any], idempotency_key: str | None
+    ) -> PaymentCall:
+        model, name = _ACTION_BODIES[action]
+        request = parse_model(model, {k: v for k, v in body.items() if v is not None}, name)
+        return PaymentCall(
+            payment_path(_payment_id(payment), action), request.to_wire(), _idempotency_key(idempotency_key)
+        )
+
+    @staticmethod
+    def _id(payment: PaymentRef) -> str:
+        return _payment_id(payment)
+
+    @staticmethod
+    def _search_params(filters: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The query of ``GET /payments`` from filters named as the spec names them (``order_id=…``)."""
+        search = parse_model(
+            PaymentSearch, {k: v for k, v in filters.items() if v is not None}, "PaymentSearchQuery"
+        )
+        params: list[tuple[str, str]] = []
+        for name in PaymentSearch.model_fields:
+            if name not in search.model_fields_set:
+                continue
+            value = getattr(search, name)
+            if isinstance(value, list):
+                params.append((name, ",".join(str(item) for item in value)))
+            elif isinstance(value, datetime):
+                params.append((name, value.isoformat()))
+            else:
+                params.append((name, str(value)))
+        return params
+
+    def _replayed_payment(self, response: httpx.Response) -> str | None:
+        """For an answer a keyed request's retry accepted: ``None`` if it succeeded, else the payment id
+        the replay refusal names (raise that refusal when it names none)."""
+        if response.status_code < 400:
+            return None
+        try:
+            payment_id = response.json()["error"]["paymentId"]
+        except (ValueError, KeyError, TypeError):
+            payment_id = None
+        if not payment_id:
+            raise self._error(response)
+        return str(payment_id)
+
+    @staticmethod
+    def _is_replay(response: httpx.Response) -> bool:
+        """Whether an error answer refuses an idempotency key as already processed."""
+        if response.status_code not in (400, 409):
+            return False
+        try:
+            error_id = response.json()["error"]["errorId"]
+        except (ValueError, KeyError, TypeError):
+            return False
+        return isinstance(error_id, str) and error_id.endswith("IdempotencyKeyAlreadyExists")
+
+    def _payment(self, response: httpx.Response, call: PaymentCall | None = None) -> Payment:
+        """Parse a payment answer; work out provenance for a create; record it in the ledger."""
+        data = self._json(response)
+        payment = Payment.model_validate(data)
+        created = call is not None and call.overrides is not None
+        found = provenance(call.overrides or {}, call.session, data) if created and call else None
+        client_token = call.client_token if call is not None else None
+        if created and call is not None and call.client_token:
+            self._instrument_sessions.pop(str(call.body.get("paymentMethodToken")), None)
+        ledger = self.ledger
+        if ledger is None:
+            return payment.attach(provenance=found, client_token=client_token)
+        kept = ledger.record_payment(
+            data, environment=self.environment, base_url=self.base_url, client_token=client_token,
+            provenance=found, created=created,
+        )  # fmt: skip
+        return payment.attach(
+            provenance=kept.provenance, history=kept.history, client_token=kept.client_token
+        )
+
+    def payments(self, environment: str | None = None, *, everywhere: bool = False) -> list[Payment]:
+        """Payments this kit created or saw, from the ledger (oldest first), with provenance and history.
+
+        By default those of this client's environment (and, for the local
+        sandbox, of this very server); ``everywhere=True`` lists them all.
+        """
+        ledger = self.ledger
+        if ledger is None:
+            return []
+        if everywhere:
+            return ledger.payments()
+        if environment is not None:
+            return ledger.payments(environment=environment)
+        base = self.base_url if self.environment == "local" else None
+        return ledger.payments(environment=self.environment, base_url=base)
+
+    # ------------------------------------------------------------------ the checkout's calls
+
+    def _tokenize_call(
+        self, client_token: SessionRef, card: CardLike, cardholder_name: str | None
+    ) -> CheckoutCall:
+        token = _client_token_of(client_token)
+        pci_url, access_token = _checkout_claims(token, "tokenize a card")
+        if isinstance(card, str):
+            instrument: Any = card_instrument(card, self.clock().date(), cardholder_name)
+        elif isinstance(card, CardInstrument):
+            instrument = card.model_dump(by_alias=True, exclude_unset=True)
+        elif isinstance(card, Mapping):
+            instrument = dict(card)
+            if cardholder_name:
+                instrument["cardholderName"] = cardholder_name
+        else:
+            raise TypeError(
+                "card must be a test-card name or number, a dict or a CardInstrument, "
+                f"not {type(card).__name__}"
+            )
+        request = parse_model(TokenizeRequest, {"paymentInstrument": instrument}, "TokenizeRequest")
+        return CheckoutCall(
+            f"{pci_url.rstrip('/')}{PAYMENT_INSTRUMENTS_PATH}", request.to_wire(),
+            {CHECKOUT_TOKEN_HEADER: access_token}, client_token=token,
+        )  # fmt: skip
+
+    def _instrument(self, response: httpx.Response, call: CheckoutCall) -> PaymentInstrument:
+        instrument = PaymentInstrument.model_validate(self._json(response))
+        if call.client_token:
+            self._instrument_sessions[instrument.token] = call.client_token
+        return instrument
+
+    def _challenge_call(self, payment: Payment, result: str) -> CheckoutCall:
+        if self.environment != "local":
+            raise PrimerConfigError(
+                "complete_3ds_challenge() answers the local sandbox's emulated challenge; on Primer's API "
+                "the shopper completes 3DS in the checkout (the card scheme's ACS), then resume_payment() "
+                "goes on"
+            )
+        action = payment.required_action
+        method = payment.payment_method
+        token = method.payment_method_token if method is not None else None
+        if action is None or action.name != "3DS_AUTHENTICATION" or not action.client_token or not token:
+            raise PrimerValidationError(
+                [FieldError("$.requiredAction", f"payment {payment.id} ({payment.status}) waits for no 3DS "
+                            "challenge; only a PENDING payment with requiredAction 3DS_AUTHENTICATION does")],
+                model="Payment",
+            )  # fmt: skip
+        pci_url, access_token = _checkout_claims(action.client_token, "complete a 3DS challenge")
+        body = {} if result == "AUTH_SUCCESS" else {"challengeResult": result}
+        return CheckoutCall(
+            f"{pci_url.rstrip('/')}{three_ds_auth_path(token)}", body, {CHECKOUT_TOKEN_HEADER: access_token}
+        )
+
     # ------------------------------------------------------------------ retries
 
     def _transport_error(self, exc: httpx.TransportError, request_url: str) -> PrimerConnectionError:
@@ -302,23 +579,86 @@ class BaseClient:
 
     def _wait_or_raise(
         self, method: str, attempt: int, *, response: httpx.Response | None = None,
-        failure: httpx.TransportError | None = None,
+        failure: httpx.TransportError | None = None, idempotent: bool = False, url: str | None = None,
     ) -> float:  # fmt: skip
         """Seconds to wait before the next attempt, or raise the error this attempt ends with."""
         if failure is not None:
             sent = not isinstance(failure, httpx.ConnectError | httpx.ConnectTimeout)
-            wait = self.retry.delay(method, attempt, sent=sent)
+            wait = self.retry.delay(method, attempt, sent=sent, idempotent=idempotent)
             if wait is None:
-                raise self._transport_error(failure, f"{self.base_url}{CLIENT_SESSION_PATH}") from failure
+                where = url or CLIENT_SESSION_PATH
+                if where.startswith("/"):
+                    where = f"{self.base_url}{where}"
+                raise self._transport_error(failure, where) from failure
             return wait
         if response is None:
             raise TypeError("_wait_or_raise needs a response or a failure")
         wait = self.retry.delay(
-            method, attempt, status=response.status_code, retry_after=retry_after(response)
-        )
+            method, attempt, status=response.status_code, retry_after=retry_after(response),
+            idempotent=idempotent,
+        )  # fmt: skip
         if wait is None:
             raise self._error(response)
         return wait
+
+    def _answered(self, response: httpx.Response, attempt: int, keyed: bool) -> bool:
+        """Whether an attempt's answer ends the request: a success, or (after a retry of a keyed
+        POST) the refusal of the key as already used, which means an earlier attempt got through."""
+        return response.status_code < 400 or (keyed and attempt > 0 and self._is_replay(response))
+
+
+_ACTION_BODIES: dict[str, tuple[type[Any], str]] = {
+    "authorize": (AuthorizeRequest, "PaymentAuthorizationAPIRequest"),
+    "capture": (CaptureRequest, "PaymentCaptureAPIRequest"),
+    "cancel": (CancelRequest, "PaymentCancelAPIRequest"),
+    "refund": (RefundRequest, "PaymentRefundAPIRequest"),
+    "adjust-authorization": (AdjustAuthorizationRequest, "PaymentAdjustAuthorizationAPIRequest"),
+    "resume": (ResumeRequest, "PaymentResumeAPIRequest"),
+}
+
+
+def _idempotency_key(key: str | None) -> str:
+    if key is None:
+        return str(uuid.uuid4())
+    if not isinstance(key, str) or not key.strip():
+        raise PrimerValidationError(
+            [
+                FieldError(
+                    "X-Idempotency-Key", "an idempotency key is a non-empty string, unique per logical call"
+                )
+            ],
+            model="Headers",
+        )
+    return key
+
+
+def _payment_id(payment: PaymentRef) -> str:
+    payment_id = payment.id if isinstance(payment, Payment) else payment
+    if not isinstance(payment_id, str) or not payment_id:
+        raise PrimerValidationError(
+            [FieldError("$.id", "a payment is named by its id (a non-empty string) or given as a Payment")],
+            model="Payment",
+        )
+    return payment_id
+
+
+def _client_token_of(session: SessionRef | None) -> str | None:
+    if isinstance(session, ClientSession):
+        return session.client_token
+    return session
+
+
+def _checkout_claims(client_token: str | None, purpose: str) -> tuple[str, str]:
+    """``(pciUrl, accessToken)`` of a client token, read as the checkout reads them."""
+    claims = read_claims(client_token) if client_token else None
+    pci_url = claims.get("pciUrl") if claims else None
+    access_token = claims.get("accessToken") if claims else None
+    if not isinstance(pci_url, str) or not isinstance(access_token, str) or not pci_url or not access_token:
+        raise PrimerConfigError(
+            f"to {purpose}, pass a client token from create_client_session() (or its session): a JWT whose "
+            "claims name pciUrl and accessToken, as Primer's checkout reads them"
+        )
+    return pci_url, access_token
 
 
 def _resolve(

@@ -32,6 +32,24 @@ class RetryPolicy:
       before the request was sent (connect errors and connect timeouts). A 502,
       a 504 or a read timeout after sending raises instead: the caller decides,
       knowing a session may exist.
+    - Every Payments API ``POST`` (create, capture, refund, cancel, authorize,
+      adjust-authorization, resume) carries an ``X-Idempotency-Key``: the
+      caller's ``idempotency_key=``, else a new UUID4 for that call, sent
+      unchanged on each of its retries. Because Primer processes a key once,
+      these are retried like a GET (``idempotent=True``) and on 500 too: on
+      429, 500, 502, 503, 504, connection failures and timeouts. If the first
+      attempt did get through (its answer was lost to a 5xx or a timeout), the
+      retry is refused as a replay: 400
+      ``TransactionRequestIdempotencyKeyAlreadyExists`` on create, 409
+      ``IdempotencyKeyAlreadyExists`` on the actions. After a retry, the
+      client reads that refusal as "the first attempt was processed": it GETs
+      the payment the refusal names (``paymentId``) and returns it instead of
+      raising. On a first attempt the same refusal raises
+      :class:`~primer_nb.api.errors.IdempotencyError`: the key was used by an
+      earlier call.
+    - The checkout's own POSTs (tokenizing a card, the sandbox's 3DS
+      authentication) have no key but are harmless to repeat (an unused
+      single-use token, a new resume token), so they are retried like a GET.
     """
 
     max_retries: int = 3
@@ -41,17 +59,26 @@ class RetryPolicy:
 
     RETRY_STATUSES = frozenset({429, 502, 503, 504})
     CREATE_RETRY_STATUSES = frozenset({429, 503})
+    KEYED_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
     def delay(
         self, method: str, attempt: int, *, status: int | None = None, retry_after: float | None = None,
-        sent: bool = True, rng: Callable[[], float] = random.random,
+        sent: bool = True, rng: Callable[[], float] = random.random, idempotent: bool = False,
     ) -> float | None:  # fmt: skip
-        """Seconds to wait before attempt ``attempt + 1``, or ``None`` to give up."""
+        """Seconds to wait before attempt ``attempt + 1``, or ``None`` to give up.
+
+        ``idempotent`` marks a POST that is safe to repeat (it carries an
+        idempotency key, or repeating it is harmless).
+        """
         if attempt >= self.max_retries:
             return None
-        create = method.upper() == "POST"
+        post = method.upper() == "POST"
+        create = post and not idempotent
         if status is not None:
-            allowed = self.CREATE_RETRY_STATUSES if create else self.RETRY_STATUSES
+            if post and idempotent:
+                allowed = self.KEYED_RETRY_STATUSES
+            else:
+                allowed = self.CREATE_RETRY_STATUSES if create else self.RETRY_STATUSES
             if status not in allowed:
                 return None
         elif create and sent:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import ipywidgets as widgets
+import traitlets
 
 from primer_nb.api import money
 from primer_nb.api.codes import COUNTRY_CODES, CURRENCY_CODES
@@ -49,7 +50,12 @@ class SessionBuilder(widgets.VBox):
     update mode: the preview shows only what changed (``null`` for cleared
     fields) and ``update()`` sends it as a ``PATCH``, then shows a before/after diff.
     Problems appear beside the field they concern; what was typed is kept.
+    ``session`` is a trait: observe it, or hand the builder to a
+    :class:`~primer_nb.widgets.PaymentPanel` (``payment_panel()``) to pay for
+    the session once it is created.
     """
+
+    session = traitlets.Any(None, allow_none=True, help="The created (then updated) ClientSession.")
 
     def __init__(
         self,
@@ -63,7 +69,6 @@ class SessionBuilder(widgets.VBox):
         **kwargs: Any,
     ) -> None:
         self._client = client
-        self.session: ClientSession | None = None
         self._sent: dict[str, Any] | None = None
         self._last_action = "created"
         looks = Looks()
@@ -239,6 +244,12 @@ class SessionBuilder(widgets.VBox):
         self._render_result()
         self._render_preview()
         return after
+
+    def payment_panel(self, **options: Any) -> Any:
+        """A :class:`~primer_nb.widgets.PaymentPanel` that pays for this builder's session (once created)."""
+        from primer_nb.widgets.payment import PaymentPanel
+
+        return PaymentPanel(self._client, session=self, **options)
 
     # ------------------------------------------------------------------ callbacks
 

@@ -34,6 +34,7 @@ from primer_nb.api.payment import (
     parse_body,
 )
 from primer_nb.api.payment_rules import checkout_body
+from primer_nb.api.protocol import CHECKOUT_TOKEN_HEADER
 from primer_nb.api.session import DEFAULT_CARD_NETWORKS
 from primer_nb.sandbox.core.clock import SandboxClock
 from primer_nb.sandbox.core.payment_store import StoredToken
@@ -44,7 +45,7 @@ from primer_nb.sandbox.core.tokens import CHECKOUT_PREFIX
 
 __all__ = ["CHECKOUT_HEADER", "CHECKOUT_PREFIX", "PAYMENT_METHODS", "CheckoutService"]
 
-CHECKOUT_HEADER = "primer-client-token"
+CHECKOUT_HEADER = CHECKOUT_TOKEN_HEADER
 """The header every checkout call carries: the client token's ``accessToken``."""
 
 PAYMENT_METHODS = {
