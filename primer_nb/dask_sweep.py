@@ -34,7 +34,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from primer_nb.api.errors import PrimerConfigError
-from primer_nb.notebooks import SECRET_WORDS, RunResult, configured_key, run_one
+from primer_nb.notebooks import SECRET_WORDS, GridJob, GridProgress, RunResult, configured_key, run_one
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
@@ -174,22 +174,11 @@ class DaskExecutor:
             raise PrimerConfigError(f"could not reach the Dask scheduler at {address}: {exc}") from None
         return self
 
-    def run_points(
-        self,
-        source: Path,
-        parameter_sets: Sequence[dict[str, Any]],
-        outputs: Sequence[Path],
-        *,
-        env: dict[str, str],
-        html: bool,
-        timeout: float | None,
-        advance: Callable[[], None],
-        announce: Callable[[str], None],
-    ) -> list[RunResult]:
+    def run_points(self, job: GridJob, progress: GridProgress) -> list[RunResult]:
         """Run the grid's points as Dask tasks (see :func:`run_on_dask`)."""
         return run_on_dask(
-            self, source, parameter_sets, outputs, env=env, html=html, timeout=timeout, advance=advance,
-            announce=announce,
+            self, job.source, job.parameter_sets, job.outputs, env=job.env, html=job.html,
+            timeout=job.timeout, advance=progress.advance, announce=progress.write,
         )  # fmt: skip
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +32,8 @@ from primer_nb.config.settings import dotenv_settings
 __all__ = [
     "DEFAULT_POINT_TIMEOUT",
     "GridExecutor",
+    "GridJob",
+    "GridProgress",
     "ProcessPool",
     "RunResult",
     "execute",
@@ -473,30 +475,41 @@ def run_grid(
     out.mkdir(parents=True, exist_ok=True)
     outputs = [out / f"{source.stem}-{i:03d}.ipynb" for i in range(1, len(sets) + 1)]
     with _progress_bar(len(sets), f"running {source.name}", enabled=progress) as bar:
-        results = (executor or ProcessPool(workers)).run_points(
-            source, sets, outputs, env=dict(env or {}), html=html, timeout=timeout,
-            advance=bar.advance, announce=bar.write,
-        )  # fmt: skip
+        job = GridJob(source, sets, outputs, dict(env or {}), html, timeout)
+        results = (executor or ProcessPool(workers)).run_points(job, bar)
     write_summary(results, out / "summary.csv")
     return results
+
+
+@dataclass(frozen=True)
+class GridJob:
+    """A grid to run: the notebook, one parameter set and output path per run, and how to run each."""
+
+    source: Path
+    parameter_sets: Sequence[dict[str, Any]]
+    outputs: Sequence[Path]
+    env: dict[str, str]
+    html: bool
+    timeout: float | None
+
+
+class GridProgress(Protocol):
+    """Where an executor reports: ``advance()`` once per finished run, ``write(line)`` for news."""
+
+    def advance(self) -> None:
+        """One more run finished."""
+        ...
+
+    def write(self, line: str) -> None:
+        """Show a line of news (a dashboard link, the workers) without breaking the bar."""
+        ...
 
 
 class GridExecutor(Protocol):
     """Runs a grid's points somewhere and writes each executed notebook to its output path."""
 
-    def run_points(
-        self,
-        source: Path,
-        parameter_sets: Sequence[dict[str, Any]],
-        outputs: Sequence[Path],
-        *,
-        env: dict[str, str],
-        html: bool,
-        timeout: float | None,
-        advance: Callable[[], None],
-        announce: Callable[[str], None],
-    ) -> list[RunResult]:
-        """One :class:`RunResult` per parameter set, in order; ``advance()`` once per finished run."""
+    def run_points(self, job: GridJob, progress: GridProgress) -> list[RunResult]:
+        """One :class:`RunResult` per parameter set, in order."""
         ...
 
 
@@ -506,28 +519,19 @@ class ProcessPool:
 
     workers: int = 2
 
-    def run_points(
-        self,
-        source: Path,
-        parameter_sets: Sequence[dict[str, Any]],
-        outputs: Sequence[Path],
-        *,
-        env: dict[str, str],
-        html: bool,
-        timeout: float | None,
-        advance: Callable[[], None],
-        announce: Callable[[str], None],
-    ) -> list[RunResult]:
+    def run_points(self, job: GridJob, progress: GridProgress) -> list[RunResult]:
         """Run every point in the pool, gathering results as they complete."""
-        results: list[RunResult | None] = [None] * len(parameter_sets)
+        results: list[RunResult | None] = [None] * len(job.parameter_sets)
         with ProcessPoolExecutor(max_workers=max(1, self.workers)) as pool:
             futures = {
-                pool.submit(run_one, str(source), str(output), parameters, env, html, timeout): index
-                for index, (parameters, output) in enumerate(zip(parameter_sets, outputs, strict=True))
+                pool.submit(
+                    run_one, str(job.source), str(output), parameters, job.env, job.html, job.timeout
+                ): i
+                for i, (parameters, output) in enumerate(zip(job.parameter_sets, job.outputs, strict=True))
             }
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
-                advance()
+                progress.advance()
         return [r for r in results if r is not None]
 
 
@@ -538,10 +542,12 @@ class _ProgressBar:
     bar: Any = None
 
     def advance(self) -> None:
+        """One more run finished."""
         if self.bar is not None:
             self.bar.update(1)
 
     def write(self, line: str) -> None:
+        """Print ``line`` above the bar."""
         if self.bar is not None:
             self.bar.write(line, file=sys.stderr)
 

@@ -53,6 +53,7 @@ from primer_nb.api.validation import field_errors
 
 __all__ = [
     "ACTIONS",
+    "PAYMENT_BODIES",
     "PAYMENT_STATUSES",
     "AdjustAuthorizationRequest",
     "AuthorizeProcessor",
@@ -203,6 +204,18 @@ class AdjustAuthorizationRequest(RequestModel):
 
     amount: Money
     expand: Expand | None = None
+
+
+PAYMENT_BODIES: dict[str, tuple[type[RequestModel], str]] = {
+    "create": (PaymentCreateRequest, "PaymentCreationAPIRequest"),
+    "authorize": (AuthorizeRequest, "PaymentAuthorizationAPIRequest"),
+    "capture": (CaptureRequest, "PaymentCaptureAPIRequest"),
+    "cancel": (CancelRequest, "PaymentCancelAPIRequest"),
+    "refund": (RefundRequest, "PaymentRefundAPIRequest"),
+    "adjust-authorization": (AdjustAuthorizationRequest, "PaymentAdjustAuthorizationAPIRequest"),
+    "resume": (ResumeRequest, "PaymentResumeAPIRequest"),
+}
+"""Each Payments API POST's body model, and the spec's name for it (used in ``validationErrors``)."""
 
 
 # --------------------------------------------------------------------------- checkout requests

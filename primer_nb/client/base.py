@@ -39,17 +39,12 @@ from primer_nb.api.errors import (
 )
 from primer_nb.api.masking import mask_key, mask_tokens_in_url
 from primer_nb.api.payment import (
-    AdjustAuthorizationRequest,
-    AuthorizeRequest,
-    CancelRequest,
-    CaptureRequest,
+    PAYMENT_BODIES,
     CardInstrument,
     Payment,
     PaymentCreateRequest,
     PaymentInstrument,
     PaymentSearch,
-    RefundRequest,
-    ResumeRequest,
     TokenizeRequest,
 )
 from primer_nb.api.payment_rules import provenance
@@ -393,13 +388,7 @@ class BaseClient:
         ledger = self.ledger
         if ledger is None:
             return []
-        if everywhere:
-            found = ledger.sessions()
-        elif environment is not None:
-            found = ledger.sessions(environment=environment)
-        else:
-            base = self.base_url if self.environment == "local" else None
-            found = ledger.sessions(environment=self.environment, base_url=base)
+        found = ledger.sessions(**self._ledger_scope(environment, everywhere))
         for session in found:
             session.attach(base_url=self.base_url, clock=self.clock)
         return found
@@ -423,7 +412,7 @@ class BaseClient:
     def _action_call(
         payment: PaymentRef, action: str, body: Mapping[str, Any], idempotency_key: str | None
     ) -> PaymentCall:
-        model, name = _ACTION_BODIES[action]
+        model, name = PAYMENT_BODIES[action]
         request = parse_model(model, {k: v for k, v in body.items() if v is not None}, name)
         return PaymentCall(
             payment_path(_payment_id(payment), action), request.to_wire(), _idempotency_key(idempotency_key)
@@ -505,12 +494,18 @@ class BaseClient:
         ledger = self.ledger
         if ledger is None:
             return []
+        return ledger.payments(**self._ledger_scope(environment, everywhere))
+
+    def _ledger_scope(self, environment: str | None, everywhere: bool) -> dict[str, str | None]:
+        """Which ledger rows a listing means: all, one environment's, or this server's."""
         if everywhere:
-            return ledger.payments()
+            return {}
         if environment is not None:
-            return ledger.payments(environment=environment)
-        base = self.base_url if self.environment == "local" else None
-        return ledger.payments(environment=self.environment, base_url=base)
+            return {"environment": environment}
+        return {
+            "environment": self.environment,
+            "base_url": self.base_url if self.environment == "local" else None,
+        }
 
     # ------------------------------------------------------------------ the checkout's calls
 
@@ -605,16 +600,6 @@ class BaseClient:
         """Whether an attempt's answer ends the request: a success, or (after a retry of a keyed
         POST) the refusal of the key as already used, which means an earlier attempt got through."""
         return response.status_code < 400 or (keyed and attempt > 0 and self._is_replay(response))
-
-
-_ACTION_BODIES: dict[str, tuple[type[Any], str]] = {
-    "authorize": (AuthorizeRequest, "PaymentAuthorizationAPIRequest"),
-    "capture": (CaptureRequest, "PaymentCaptureAPIRequest"),
-    "cancel": (CancelRequest, "PaymentCancelAPIRequest"),
-    "refund": (RefundRequest, "PaymentRefundAPIRequest"),
-    "adjust-authorization": (AdjustAuthorizationRequest, "PaymentAdjustAuthorizationAPIRequest"),
-    "resume": (ResumeRequest, "PaymentResumeAPIRequest"),
-}
 
 
 def _idempotency_key(key: str | None) -> str:

@@ -144,18 +144,11 @@ class Ledger:
 
     def sessions(self, *, environment: str | None = None, base_url: str | None = None) -> list[ClientSession]:
         """Recorded sessions, oldest first, optionally only those of one environment or server."""
-        query = "SELECT client_token, warnings, expires_at, body FROM sessions"
-        clauses, params = [], []
-        if environment is not None:
-            clauses.append("environment = ?")
-            params.append(environment)
-        if base_url is not None:
-            clauses.append("base_url = ?")
-            params.append(base_url.rstrip("/"))
-        if clauses:
-            query += " WHERE " + " AND ".join(clauses)
+        query, params = _where(
+            "SELECT client_token, warnings, expires_at, body FROM sessions", environment, base_url
+        )
         with self._lock:
-            rows = self._db.execute(query + " ORDER BY created_at, rowid", params).fetchall()
+            rows = self._db.execute(query, params).fetchall()
         return [_session(*row) for row in rows]
 
     def session_body(self, client_token: str) -> dict[str, Any] | None:
@@ -280,20 +273,13 @@ class Ledger:
 
     def payments(self, *, environment: str | None = None, base_url: str | None = None) -> list[Payment]:
         """Recorded payments, oldest first, with provenance, history and session link attached."""
-        query = "SELECT base_url, payment_id, client_token, provenance, body FROM payments"
-        clauses, params = [], []
-        if environment is not None:
-            clauses.append("environment = ?")
-            params.append(environment)
-        if base_url is not None:
-            clauses.append("base_url = ?")
-            params.append(base_url.rstrip("/"))
-        if clauses:
-            query += " WHERE " + " AND ".join(clauses)
+        query, params = _where(
+            "SELECT base_url, payment_id, client_token, provenance, body FROM payments", environment, base_url
+        )
         found = []
         with self._lock:
             for base, payment_id, client_token, provenance, body in self._db.execute(
-                query + " ORDER BY created_at, rowid", params
+                query, params
             ).fetchall():
                 payment = Payment.model_validate(json.loads(body))
                 payment.attach(
@@ -331,3 +317,16 @@ def _session(token: str, warnings: str, expires_at: str | None, body: str) -> Cl
     if expires_at:
         data["clientTokenExpirationDate"] = expires_at
     return ClientSession.model_validate(data)
+
+
+def _where(select: str, environment: str | None, base_url: str | None) -> tuple[str, list[str]]:
+    """``select`` limited to one environment and server when given, oldest first."""
+    clauses, params = [], []
+    if environment is not None:
+        clauses.append("environment = ?")
+        params.append(environment)
+    if base_url is not None:
+        clauses.append("base_url = ?")
+        params.append(base_url.rstrip("/"))
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    return f"{select}{where} ORDER BY created_at, rowid", params

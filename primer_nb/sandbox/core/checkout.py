@@ -93,6 +93,16 @@ class CheckoutService:
             )  # fmt: skip
         return stored
 
+    def _caller_and_body(
+        self, model: Any, headers: Mapping[str, str], body: bytes
+    ) -> tuple[Any, Any] | Reply:
+        """The session behind the access token and the parsed body, or the reply refusing either."""
+        stored = self.authenticate(headers)
+        if isinstance(stored, Reply):
+            return stored
+        request = self._body(model, headers, body)
+        return request if isinstance(request, Reply) else (stored, request)
+
     def _body(self, model: Any, headers: Mapping[str, str], body: bytes) -> Any:
         content_type = headers.get("content-type", "")
         if content_type.split(";")[0].strip().lower() != "application/json":
@@ -148,12 +158,10 @@ class CheckoutService:
 
     def tokenize(self, headers: Mapping[str, str], body: bytes) -> Reply:
         """``POST {pciUrl}/payment-instruments``: a single-use token for a card, and its public data."""
-        stored = self.authenticate(headers)
-        if isinstance(stored, Reply):
-            return stored
-        request = self._body(TokenizeRequest, headers, body)
-        if isinstance(request, Reply):
-            return request
+        checked = self._caller_and_body(TokenizeRequest, headers, body)
+        if isinstance(checked, Reply):
+            return checked
+        stored, request = checked
         if request.token_type == "MULTI_USE" or request.payment_flow == "VAULT":  # noqa: S105 - not a secret
             return self.payments.error(
                 422, "RequestValidationError", "The sandbox does not emulate vaulting payment methods.",
@@ -195,12 +203,10 @@ class CheckoutService:
 
     def create_payment(self, headers: Mapping[str, str], body: bytes, base_url: str) -> Reply:
         """``POST {pciUrl}/payments``: pay with a token made under this session."""
-        stored = self.authenticate(headers)
-        if isinstance(stored, Reply):
-            return stored
-        request = self._body(CheckoutPaymentRequest, headers, body)
-        if isinstance(request, Reply):
-            return request
+        checked = self._caller_and_body(CheckoutPaymentRequest, headers, body)
+        if isinstance(checked, Reply):
+            return checked
+        stored, request = checked
         created = self.payments.create_payment(
             PaymentCreateRequest(payment_method_token=request.payment_method_token),
             headers.get("x-idempotency-key"),
@@ -211,12 +217,10 @@ class CheckoutService:
 
     def resume(self, headers: Mapping[str, str], payment_id: str, body: bytes) -> Reply:
         """``POST {pciUrl}/payments/{id}/resume``: go on after 3DS, as the SDK does."""
-        stored = self.authenticate(headers)
-        if isinstance(stored, Reply):
-            return stored
-        request = self._body(ResumeRequest, headers, body)
-        if isinstance(request, Reply):
-            return request
+        checked = self._caller_and_body(ResumeRequest, headers, body)
+        if isinstance(checked, Reply):
+            return checked
+        stored, request = checked
         result = self.payments.apply(
             "resume", payment_id, request, headers.get("x-idempotency-key"), session_id=stored.id
         )
@@ -224,12 +228,10 @@ class CheckoutService:
 
     def three_ds_auth(self, headers: Mapping[str, str], payment_method_token: str, body: bytes) -> Reply:
         """``POST {pciUrl}/3ds/{token}/auth``: the shopper's challenge, done; answers the resume token."""
-        stored = self.authenticate(headers)
-        if isinstance(stored, Reply):
-            return stored
-        request = self._body(ThreeDSAuthRequest, headers, body)
-        if isinstance(request, Reply):
-            return request
+        checked = self._caller_and_body(ThreeDSAuthRequest, headers, body)
+        if isinstance(checked, Reply):
+            return checked
+        stored, request = checked
         resume_token = self.payments.challenge(payment_method_token, stored.id, request.challenge_result)
         if isinstance(resume_token, Reply):
             return resume_token

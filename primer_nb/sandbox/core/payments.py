@@ -28,14 +28,9 @@ from primer_nb.api.envelope import FieldError, validation_group
 from primer_nb.api.errors import PrimerValidationError
 from primer_nb.api.fields import RequestModel
 from primer_nb.api.payment import (
-    AdjustAuthorizationRequest,
-    AuthorizeRequest,
-    CancelRequest,
-    CaptureRequest,
+    PAYMENT_BODIES,
     PaymentCreateRequest,
     PaymentSearch,
-    RefundRequest,
-    ResumeRequest,
     parse_body,
     parse_expand,
 )
@@ -102,17 +97,6 @@ class PaymentSettings:
         """``(name, processorMerchantId)`` of the sandbox's one processor account."""
         return self.processor_name, self.processor_merchant_id
 
-
-# The spec's name for each body, used in validationErrors.
-_BODIES: dict[str, tuple[type[RequestModel], str]] = {
-    "create": (PaymentCreateRequest, "PaymentCreationAPIRequest"),
-    "authorize": (AuthorizeRequest, "PaymentAuthorizationAPIRequest"),
-    "capture": (CaptureRequest, "PaymentCaptureAPIRequest"),
-    "cancel": (CancelRequest, "PaymentCancelAPIRequest"),
-    "refund": (RefundRequest, "PaymentRefundAPIRequest"),
-    "adjust-authorization": (AdjustAuthorizationRequest, "PaymentAdjustAuthorizationAPIRequest"),
-    "resume": (ResumeRequest, "PaymentResumeAPIRequest"),
-}
 
 # How "no such payment" is answered: the spec differs by operation.
 _NOT_FOUND = {
@@ -181,7 +165,7 @@ class PaymentService:
 
     def parse(self, action: str, headers: Mapping[str, str], body: bytes) -> RequestModel | Reply:
         """The validated body of ``action`` (an empty body is ``{}``), or the reply that refuses it."""
-        model, name = _BODIES[action]
+        model, name = PAYMENT_BODIES[action]
         if body.strip():
             content_type = headers.get("content-type", "")
             if content_type.split(";")[0].strip().lower() != "application/json":
@@ -432,12 +416,7 @@ class PaymentService:
             expanded = parse_expand(expand)
         except PrimerValidationError as exc:
             return self.invalid(exc.errors, exc.model)
-        events: list[_Event] = []
-        with self.store.write() as tables:
-            record = tables.payment(payment_id)
-            if record is not None:
-                record = self._settled(tables, record, events)
-        self._notify(events)
+        record = self.record(payment_id)
         if record is None:
             status, error_id, description = _NOT_FOUND_DEFAULT
             return self.error(

@@ -16,14 +16,14 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from primer_nb.__about__ import __version__
-from primer_nb.api.validation import field_errors
 from primer_nb.sandbox.core.replies import Reply, error_reply
 from primer_nb.sandbox.core.service import MAX_BODY_BYTES, SandboxService
+from primer_nb.sandbox.serving.admin import admin_body
 from primer_nb.sandbox.serving.payment_routes import add_payment_routes
 from primer_nb.sandbox.serving.webhooks import add_webhook_routes
 
@@ -127,18 +127,9 @@ def create_app(service: SandboxService) -> FastAPI:
     app.add_route("/client-session", create_client_session, methods=["POST"], include_in_schema=False)
     app.add_route("/client-session", retrieve_client_session, methods=["GET"], include_in_schema=False)
     app.add_route("/client-session", update_client_session, methods=["PATCH"], include_in_schema=False)
-    add_payment_routes(app, service, gate=gate, read_body=read_body, respond=_respond)
+    add_payment_routes(app, service, gate=gate, read_body=read_body, with_body=with_body, respond=_respond)
 
     # ------------------------------------------------------------------ admin routes
-
-    async def admin_body(request: Request, model: type[BaseModel]) -> Any:
-        refused = service.check_auth(request.headers)
-        if refused:
-            return refused
-        try:
-            return model.model_validate_json(await request.body() or b"{}")
-        except ValidationError as exc:
-            return service.invalid(field_errors(exc), model.__name__)
 
     def admin(handler: Any) -> Any:
         async def route(request: Request) -> Response:
@@ -155,7 +146,7 @@ def create_app(service: SandboxService) -> FastAPI:
 
     @app.post("/_sandbox/clock")
     async def change_clock(request: Request) -> Response:
-        change = await admin_body(request, ClockChange)
+        change = await admin_body(service, request, ClockChange)
         if isinstance(change, Reply):
             return _respond(change)
         if change.now is not None:
@@ -166,7 +157,7 @@ def create_app(service: SandboxService) -> FastAPI:
 
     @app.post("/_sandbox/faults")
     async def set_faults(request: Request) -> Response:
-        change = await admin_body(request, FaultChange)
+        change = await admin_body(service, request, FaultChange)
         if isinstance(change, Reply):
             return _respond(change)
         try:

@@ -17,19 +17,20 @@ from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from primer_nb.api.payment import ACTIONS
-from primer_nb.api.validation import field_errors
 from primer_nb.sandbox.core.replies import Reply
 from primer_nb.sandbox.core.service import SandboxService
 from primer_nb.sandbox.core.tokens import CHECKOUT_PREFIX
+from primer_nb.sandbox.serving.admin import admin_body
 
 __all__ = ["PaymentSettingsChange", "add_payment_routes"]
 
 Gate = Callable[[Request], Awaitable[Reply | None]]
 ReadBody = Callable[[Request], Awaitable[bytes | Reply]]
+WithBody = Callable[[Request, Callable[[bytes], Reply]], Awaitable[Response]]
 Respond = Callable[[Reply], Response]
 
 
@@ -43,23 +44,22 @@ class PaymentSettingsChange(BaseModel):
 
 
 def add_payment_routes(
-    app: FastAPI, service: SandboxService, *, gate: Gate, read_body: ReadBody, respond: Respond
+    app: FastAPI,
+    service: SandboxService,
+    *,
+    gate: Gate,
+    read_body: ReadBody,
+    with_body: WithBody,
+    respond: Respond,
 ) -> None:
     """Add the Payments API, the checkout's calls and the payments admin routes to ``app``."""
     payments, checkout = service.payments, service.checkout
-
-    async def gated(request: Request, handle: Callable[[bytes], Reply]) -> Response:
-        refused = await gate(request)
-        if refused:
-            return respond(refused)
-        body = await read_body(request)
-        return respond(body if isinstance(body, Reply) else handle(body))
 
     # ------------------------------------------------------------------ server side (X-Api-Key)
 
     async def create_payment(request: Request) -> Response:
         base_url = str(request.base_url)
-        return await gated(request, lambda body: payments.create(request.headers, body, base_url))
+        return await with_body(request, lambda body: payments.create(request.headers, body, base_url))
 
     async def search_payments(request: Request) -> Response:
         refused = await gate(request)
@@ -73,7 +73,9 @@ def add_payment_routes(
     def action_route(action: str) -> Callable[[Request], Awaitable[Response]]:
         async def route(request: Request) -> Response:
             payment_id = request.path_params["payment_id"]
-            return await gated(request, lambda body: payments.act(action, payment_id, request.headers, body))
+            return await with_body(
+                request, lambda body: payments.act(action, payment_id, request.headers, body)
+            )
 
         return route
 
@@ -137,14 +139,14 @@ def add_payment_routes(
     # ------------------------------------------------------------------ admin
 
     async def payment_settings(request: Request) -> Response:
-        refused = service.check_auth(request.headers)
-        if refused:
-            return respond(refused)
-        if request.method == "POST":
-            try:
-                change = PaymentSettingsChange.model_validate_json(await request.body() or b"{}")
-            except ValidationError as exc:
-                return respond(service.invalid(field_errors(exc), "PaymentSettingsChange"))
+        if request.method == "GET":
+            refused = service.check_auth(request.headers)
+            if refused:
+                return respond(refused)
+        else:
+            change = await admin_body(service, request, PaymentSettingsChange)
+            if isinstance(change, Reply):
+                return respond(change)
             if change.settlement_delay_seconds is not None:
                 payments.settings.settlement_delay = timedelta(seconds=change.settlement_delay_seconds)
             if change.authorize_on_create is not None:

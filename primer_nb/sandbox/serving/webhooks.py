@@ -20,14 +20,14 @@ import httpx
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from primer_nb.api.validation import field_errors
 from primer_nb.api.webhooks import DELIVERY_TIMEOUT, EventType
 from primer_nb.sandbox.core.replies import Reply, error_reply
 from primer_nb.sandbox.core.service import SandboxService
 from primer_nb.sandbox.core.webhooks import Claim, Sender, SendResult, WebhookDispatcher
+from primer_nb.sandbox.serving.admin import admin_body
 
 __all__ = ["DeliveryWorker", "HttpSender", "add_webhook_routes"]
 
@@ -234,15 +234,6 @@ def add_webhook_routes(app: FastAPI, service: SandboxService) -> None:
     def invalid(problem: str, fix: str) -> Reply:
         return error_reply(ids, 422, "RequestValidationError", problem, fix)
 
-    async def parsed(request: Request, model: type[BaseModel]) -> Any:
-        refused = service.check_auth(request.headers)
-        if refused:
-            return refused
-        try:
-            return model.model_validate_json(await request.body() or b"{}")
-        except ValidationError as exc:
-            return service.invalid(field_errors(exc), model.__name__)
-
     def route(handler: Callable[..., Any], model: type[BaseModel] | None, fix: str) -> Any:
         """An admin route: auth, body, then ``handler``; its errors become Primer-style envelopes."""
 
@@ -253,7 +244,7 @@ def add_webhook_routes(app: FastAPI, service: SandboxService) -> None:
                     return _respond(refused)
                 body: Any = None
             else:
-                body = await parsed(request, model)
+                body = await admin_body(service, request, model)
                 if isinstance(body, Reply):
                     return _respond(body)
             try:
