@@ -21,6 +21,7 @@ from primer_nb.api.patching import (
     patch_body,
     refused_changes,
     strip_empty,
+    strip_session,
 )
 
 leaves = st.one_of(st.sampled_from(["", "a", "b"]), st.integers(0, 2), st.booleans())
@@ -213,3 +214,30 @@ def test_refused_changes_name_the_options_exactly_when_a_patch_would_touch_them(
             )
     else:
         assert refused == []
+
+
+def test_strip_session_keeps_options_as_sent_but_without_nulls():
+    state = {
+        "orderId": None,
+        "metadata": {},
+        "customer": {"emailAddress": "a@example.com", "billingAddress": {}},
+        "paymentMethod": {
+            "descriptor": None,
+            "options": {
+                "GOOGLE_PAY": {"surcharge": {}, "merchantName": None},
+                "PAYPAL": {"surcharge": {"amount": 1}},
+            },
+        },
+    }
+    assert strip_session(state) == {
+        "customer": {"emailAddress": "a@example.com"},
+        "paymentMethod": {
+            "options": {"GOOGLE_PAY": {"surcharge": {}}, "PAYPAL": {"surcharge": {"amount": 1}}}
+        },
+    }
+    assert strip_session({"paymentMethod": {"options": {}}, "orderId": "o"}) == {"orderId": "o"}
+    assert strip_session({"paymentMethod": None}) == {}
+    # inside the options, arrays keep their positions (a null item stays) and objects lose their nulls
+    assert strip_session({"paymentMethod": {"options": {"X": {"list": [None, {"a": None, "b": 2}]}}}}) == {
+        "paymentMethod": {"options": {"X": {"list": [None, {"b": 2}]}}}
+    }

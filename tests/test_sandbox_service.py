@@ -423,3 +423,18 @@ def test_deterministic_services_repeat_seeded_ids_on_a_frozen_clock():
         timespec="microseconds"
     )
     assert _session_facts(build_service()) != first, "without the flag, ids and times are fresh"
+
+
+def test_payment_method_options_are_kept_as_sent_even_when_an_object_in_them_is_empty(api):
+    # The response schema requires an option's surcharge, which may be sent without an amount.
+    options = {
+        "GOOGLE_PAY": {"surcharge": {}, "merchantName": "Shop"},
+        "PAYPAL": {"surcharge": {"amount": 5}},
+    }
+    created = create(api, {**BASKET, "paymentMethod": {"options": options}})
+    assert created["paymentMethod"]["options"] == options
+    token = created["clientToken"]
+    patched = api.patch("/client-session", json={"clientToken": token, "orderId": "still-there"}).json()
+    assert patched["paymentMethod"]["options"] == options
+    got = api.get("/client-session", params={"clientToken": token}).json()
+    assert got["paymentMethod"]["options"] == options

@@ -22,7 +22,15 @@ from typing import Any
 
 from primer_nb.api.envelope import FieldError
 
-__all__ = ["MERGED_OBJECTS", "NOT_PATCHABLE", "apply_patch", "patch_body", "refused_changes", "strip_empty"]
+__all__ = [
+    "MERGED_OBJECTS",
+    "NOT_PATCHABLE",
+    "apply_patch",
+    "patch_body",
+    "refused_changes",
+    "strip_empty",
+    "strip_session",
+]
 
 MERGED_OBJECTS = frozenset({"customer", "order", "paymentMethod"})
 """Top-level objects a PATCH merges one level deep; everything else is replaced whole."""
@@ -71,7 +79,29 @@ def apply_patch(state: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[st
             result[key] = merged
         else:
             result[key] = strip_empty(copy.deepcopy(value))
-    return strip_empty(result)
+    return strip_session(result)
+
+
+def strip_session(state: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`strip_empty` for a whole session, but ``paymentMethod.options`` is kept as sent.
+
+    An option may hold an object its schema requires even when it is empty (a
+    ``surcharge`` without an amount), so inside the options only nulls are dropped.
+    """
+    cleaned = strip_empty(dict(state))
+    payment_method = state.get("paymentMethod")
+    options = payment_method.get("options") if isinstance(payment_method, Mapping) else None
+    if isinstance(options, Mapping) and options:
+        cleaned.setdefault("paymentMethod", {})["options"] = _without_nulls(options)
+    return cleaned
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
 
 
 def refused_changes(state: Mapping[str, Any], changes: Mapping[str, Any]) -> list[FieldError]:

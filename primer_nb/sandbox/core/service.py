@@ -16,7 +16,7 @@ from primer_nb.api.envelope import FieldError, validation_group
 from primer_nb.api.errors import PrimerValidationError
 from primer_nb.api.masking import mask_token
 from primer_nb.api.money import session_amount
-from primer_nb.api.patching import apply_patch, refused_changes, strip_empty
+from primer_nb.api.patching import apply_patch, refused_changes, strip_session
 from primer_nb.api.protocol import (
     API_KEY_HEADER,
     API_VERSION,
@@ -249,7 +249,7 @@ class SandboxService:
         request = self._parsed(headers, body, parse_request_json)
         if isinstance(request, Reply):
             return request
-        state = strip_empty(request.to_wire(known_only=True))
+        state = strip_session(request.to_wire(known_only=True))
         now = self.clock.now()
         session_id = self.ids.session_id()
         token, expires_at = self.tokens.issue(session_id, now, base_url)
