@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from primer_nb.api.cards import TEST_CARDS
-from primer_nb.api.payment import Payment, PaymentList
+from primer_nb.api.payment import ACTIONS, Payment, PaymentList
 from primer_nb.api.timestamps import expiration_text
 
 from .payment_helpers import (
@@ -142,6 +142,14 @@ def test_payments_need_the_api_key_and_a_known_version(sandbox, api):
     assert httpx.get(url, headers={"X-Api-Version": "2.4"}).status_code == 401
     assert httpx.get(url, headers={"X-Api-Key": sandbox.api_key, "X-Api-Version": "1.7"}).status_code == 422
     assert httpx.get(url, headers={"X-Api-Key": sandbox.api_key}).status_code == 200  # as the guide says
+
+
+@pytest.mark.parametrize("path", ["/payments", *(f"/payments/some-id/{action}" for action in ACTIONS)])
+def test_every_payments_post_needs_the_api_key_and_meets_injected_faults(sandbox, path):
+    url = f"{sandbox.base_url}{path}"
+    assert httpx.post(url, json={}, headers={"X-Api-Version": "2.4"}).status_code == 401
+    sandbox.faults.set(rate=1.0, statuses=[503], seed=1)
+    assert httpx.post(url, json={}, headers={"X-Api-Key": sandbox.api_key}).status_code == 503
 
 
 def test_a_body_that_is_not_json_is_415(api):

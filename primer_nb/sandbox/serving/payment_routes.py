@@ -92,7 +92,7 @@ def add_payment_routes(
 
     # ------------------------------------------------------------------ checkout side (client token)
 
-    async def with_body(request: Request, handle: Callable[[bytes], Reply]) -> Response:
+    async def ungated_body(request: Request, handle: Callable[[bytes], Reply]) -> Response:
         body = await read_body(request)
         return respond(body if isinstance(body, Reply) else handle(body))
 
@@ -100,22 +100,24 @@ def add_payment_routes(
         return respond(checkout.configuration(request.headers, str(request.base_url)))
 
     async def tokenize(request: Request) -> Response:
-        return await with_body(request, lambda body: checkout.tokenize(request.headers, body))
+        return await ungated_body(request, lambda body: checkout.tokenize(request.headers, body))
 
     async def checkout_payment(request: Request) -> Response:
         base_url = str(request.base_url)
-        return await with_body(request, lambda body: checkout.create_payment(request.headers, body, base_url))
+        return await ungated_body(
+            request, lambda body: checkout.create_payment(request.headers, body, base_url)
+        )
 
     async def checkout_resume(request: Request) -> Response:
         payment_id = request.path_params["payment_id"]
-        return await with_body(request, lambda body: checkout.resume(request.headers, payment_id, body))
+        return await ungated_body(request, lambda body: checkout.resume(request.headers, payment_id, body))
 
     async def three_ds_auth(request: Request) -> Response:
         token = request.path_params["token"]
-        return await with_body(request, lambda body: checkout.three_ds_auth(request.headers, token, body))
+        return await ungated_body(request, lambda body: checkout.three_ds_auth(request.headers, token, body))
 
     async def validate_token(request: Request) -> Response:
-        return await with_body(request, lambda _: checkout.validate_token(request.headers))
+        return await ungated_body(request, lambda _: checkout.validate_token(request.headers))
 
     async def analytics(request: Request) -> Response:
         # The SDKs' analytics: read (within the size limit) and dropped.
