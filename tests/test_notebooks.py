@@ -19,6 +19,9 @@ import pytest
 from primer_nb import notebooks as nbrun
 from primer_nb.api import money
 from primer_nb.api.errors import PrimerConfigError
+from primer_nb.api.webhooks import JITTER, MAX_ATTEMPTS, RETRY_DELAYS
+from primer_nb.sandbox import LocalSandbox
+from primer_nb.sandbox.core.webhooks import DETERMINISTIC_WEBHOOK_SECRET
 
 from .conftest import ROOT
 
@@ -27,8 +30,8 @@ FULL_JWT = re.compile(r"eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}")
 pytestmark = pytest.mark.slow
 
 
-def test_there_are_five_walkthrough_notebooks():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05"]
+def test_there_are_six_walkthrough_notebooks():
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06"]
     assert nbrun.notebooks() == NOTEBOOKS
 
 
@@ -144,14 +147,107 @@ def test_the_payment_notebook_formats_money_in_each_currency(tmp_path):
         assert [row[2] for row in rows] == ["PARTIALLY_SETTLED", "CANCELLED", "DECLINED", "AUTHORIZED"]
 
 
+def _printed(cells, marker: str) -> str:
+    """What the first code cell whose source contains ``marker`` printed."""
+    cell = next(c for c in cells if c.cell_type == "code" and marker in c.source)
+    assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
+    return "".join(o.get("text", "") for o in cell.outputs)
+
+
+def _table(text: str, fixed: int) -> list[list[str]]:
+    """The rows of a ``DataFrame.to_string(index=False)``: ``fixed`` columns, then the rest as one."""
+    return [line.split(None, fixed) for line in text.strip().splitlines()[1:]]
+
+
+WEBHOOK_RUNS = [
+    {"order_id": "wh-a", "fail_first": 0, "fault_seed": 10},
+    {"order_id": "wh-b", "fail_first": 6, "fault_seed": 7, "currency": "JPY", "amount": 3000},
+]
+
+
+def test_the_webhooks_notebook_retries_deduplicates_and_survives_a_rotation(tmp_path):
+    # No PRIMER_NB_DETERMINISTIC: the sandbox clock runs, and the notebook must not depend on it standing still.
+    results = nbrun.run_grid("06", WEBHOOK_RUNS, out_dir=tmp_path, workers=2, progress=False)
+    assert [r.status for r in results] == ["ok"] * 2, [r.error for r in results]
+    for result, params in zip(results, WEBHOOK_RUNS, strict=True):
+        summary, fail_first = result.summary, params["fail_first"]
+        cells = nbformat.read(result.output, as_version=4).cells
+        paid = _printed(cells, "payment = client.create_payment(").split()
+        assert paid[1:] == ["AUTHORIZED", "¥3,000" if params.get("currency") == "JPY" else "£45.00"]
+        assert summary["order_id"] == params["order_id"] and summary["status"] == "SETTLED"
+
+        # A bad day: the refund's webhook refused fail_first times, retried on Primer's schedule, then
+        # accepted; or, refused six times, dropped.
+        accepted = fail_first < MAX_ATTEMPTS
+        attempts = [500] * fail_first + [200] if accepted else [500] * MAX_ATTEMPTS
+        assert summary["refund_attempts"] == attempts
+        printed = _printed(cells, "fail_next")
+        retries = re.findall(r"attempt (\d) answered 500: next attempt ([\d.]+) s after it", printed)
+        assert [int(n) for n, _ in retries] == list(range(1, len(attempts)))
+        for (_, delay), base in zip(retries, RETRY_DELAYS, strict=False):
+            assert base * (1 - JITTER) <= float(delay) <= base * (1 + JITTER)
+        outcome = "200: delivered" if accepted else "500: dropped"
+        assert f"attempt {len(attempts)} answered {outcome}\n" in printed
+        assert ("PAYMENT.REFUND: payment SETTLED" in printed) is accepted
+
+        # Faults: every delivery is accounted for by the handler, and dateUpdated gives the true final status.
+        arrivals = _table(_printed(cells, "def handle("), 6)
+        handled = summary["handled"]
+        assert len(arrivals) == summary["fault_deliveries"] == sum(handled.values())
+        assert len({row[0] for row in arrivals}) == summary["fault_events"] == 9  # 3 payments x 3 statuses
+        assert handled["now"] + handled.get("older", 0) == 9
+        assert handled.get("refused", 0) == sum(row[5] == "400" for row in arrivals)
+        verdict = _table(_printed(cells, "last_arrived ="), 5)
+        assert [row[3:] for row in verdict] == [["SETTLED", "SETTLED"]] * 3  # newest dateUpdated, actual
+        assert summary["final_by_date_updated"] == ["SETTLED"] * 3
+
+        # Rotation: both signatures for 24 h, the old secret matching the Secondary; then refused, resent, kept once.
+        assert summary["rotated_signatures"] == ["X-Signature-Primary", "X-Signature-Secondary"]
+        assert summary["old_secret_matched"] == "X-Signature-Secondary"
+        assert summary["after_a_day"] == [400, 200, 200]
+        kept = re.findall(r"receiver.events: (\d+) PAYMENT.REFUND of", _printed(cells, "refresh_secret()"))
+        assert kept == ["1"]
+        # Every delivery: the first payment's 3 statuses, the refund's attempts, the faults, 1 + 3 after rotating.
+        assert summary["deliveries"] == 3 + len(attempts) + summary["fault_deliveries"] + 1 + 3
+        assert summary["events"] == 3 + accepted + 9 + 2
+
+
+def test_the_webhooks_notebook_skips_the_sandbox_parts_on_primer_and_says_why(tmp_path):
+    # A local sandbox reached as Primer would be (a key and a URL, no sandbox controls) stands in for Primer.
+    with LocalSandbox() as sandbox:
+        env = {"PRIMER_API_KEY": sandbox.api_key, "PRIMER_BASE_URL": sandbox.base_url}
+        out = nbrun.execute(
+            nbrun.find_notebook("06"), tmp_path / "06.ipynb", {"environment": "sandbox"}, env=env
+        )
+        assert sandbox.webhooks.endpoints() == [] and sandbox.webhooks.log()["deliveries"] == []
+    cells = nbformat.read(out, as_version=4).cells
+    assert "Primer posts webhooks to the public URL set in your dashboard" in _printed(
+        cells, "primer_nb.connect("
+    )
+    assert _printed(cells, "payment = client.create_payment(").split()[1] == "AUTHORIZED"
+    assert nbrun.summary_of(out) == {
+        "environment": "sandbox",
+        "order_id": "order-0601",
+        "status": "AUTHORIZED",
+    }
+    skipped = [c for c in cells if c.cell_type == "code" and c.source.startswith("if local:")]
+    assert len(skipped) >= 8 and all(c.outputs == [] for c in skipped)
+
+
+def test_the_committed_webhooks_notebook_shows_no_secret():
+    text = (ROOT / "notebooks" / "06-webhooks.ipynb").read_text(encoding="utf-8")
+    assert DETERMINISTIC_WEBHOOK_SECRET not in text
+    assert "X-Signature-Secondary" in text  # the rotation ran
+
+
 def test_walkthrough_with_a_canary_key_never_shows_it(tmp_path, monkeypatch):
     canary = f"sk_canary_{uuid.uuid4().hex}"
     monkeypatch.setenv("PRIMER_API_KEY", canary)
     results = nbrun.walkthrough(tmp_path)
-    assert [r.status for r in results] == ["ok"] * 5, [r.error for r in results]
-    assert results[-1].notebook == "05-from-session-to-payment.ipynb"
+    assert [r.status for r in results] == ["ok"] * 6, [r.error for r in results]
+    assert results[-1].notebook == "06-webhooks.ipynb"
     produced = [*tmp_path.glob("*.ipynb"), *tmp_path.glob("*.html")]
-    assert len(produced) == 10
+    assert len(produced) == 12
     for path in produced:
         text = path.read_text(encoding="utf-8")
         assert canary not in text, path.name
@@ -208,11 +304,11 @@ def test_cli_list_shows_parameters():
 
 def test_lab_working_copy_never_overwrites(tmp_path):
     copied, kept = nbrun.working_copy(tmp_path)
-    assert len(copied) == 5 and kept == []
+    assert len(copied) == 6 and kept == []
     edited = tmp_path / "01-create-a-session.ipynb"
     edited.write_text("my edits")
     copied, kept = nbrun.working_copy(tmp_path)
-    assert copied == [] and len(kept) == 5
+    assert copied == [] and len(kept) == 6
     assert edited.read_text() == "my edits"
 
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 
+from primer_nb.api.errors import PrimerTimeoutError
 from primer_nb.api.webhooks import (
     ATTEMPT_HEADER,
     EVENT_ID_HEADER,
@@ -384,6 +385,45 @@ def test_a_held_event_goes_after_hold_seconds_when_nothing_overtakes_it(store, c
     assert hooks.log()["deliveries"][0]["state"] == "held"
     clock.advance(30)
     assert hooks.deliver_due(Recorder()) == 1
+
+
+def test_idle_means_everything_due_on_the_sandbox_clock_was_attempted_and_recorded(store, clock):
+    hooks = dispatcher(store, clock, HOOK)
+    assert hooks.idle()
+    status_event(hooks, clock)
+    assert not hooks.idle()  # due now, not sent yet
+    (claim,) = hooks.claim_due()
+    assert not hooks.idle()  # in flight: its answer is not recorded
+    hooks.complete(claim, (500, 3, None))
+    assert hooks.idle()  # the retry waits for the clock
+    clock.advance(11)
+    assert not hooks.idle()
+    hooks.deliver_due(Recorder(200))
+    assert hooks.idle()
+    assert [d["state"] for d in hooks.log()["deliveries"]] == ["delivered"]
+
+
+def test_a_held_delivery_keeps_the_sandbox_busy_once_a_later_event_overtook_it(store, clock):
+    hooks = dispatcher(store, clock, HOOK)
+    hooks.set_faults(out_of_order=1.0, hold_seconds=30, seed=1)
+    status_event(hooks, clock)
+    assert hooks.idle()  # held until a later event goes, or for 30 s of sandbox time
+    hooks.clear_faults()
+    status_event(hooks, clock, "SETTLED")
+    (later,) = hooks.claim_due()
+    hooks.complete(later, (200, 1, None))
+    assert not hooks.idle()  # the held one is released by the next look
+    assert hooks.deliver_due(Recorder()) == 1
+    assert hooks.idle()
+
+
+def test_wait_idle_gives_up_after_its_timeout_when_nothing_sends(store, clock):
+    hooks = dispatcher(store, clock, HOOK)
+    status_event(hooks, clock)  # due, but no worker here to send it
+    with pytest.raises(PrimerTimeoutError, match=r"still due or in flight after 0\.05 s"):
+        hooks.wait_idle(timeout=0.05)
+    hooks.deliver_due(Recorder())
+    hooks.wait_idle(timeout=0.05)
 
 
 def test_stale_signature_signs_the_first_attempt_with_a_rotated_out_secret(store, clock):

@@ -101,6 +101,28 @@ def test_refusals_are_retried_when_the_clock_advances(sandbox, handle):
         receiver.stop()
 
 
+def test_wait_idle_returns_once_the_answers_are_logged_and_the_receiver_has_them(handle):
+    receiver = start_receiver(handle)
+    try:
+        receiver.fail_next(1)
+        first = handle.webhooks.trigger(payment=payment_body())["eventId"]
+        second = handle.webhooks.trigger(payment=payment_body("SETTLED"))["eventId"]
+        handle.webhooks.wait_idle()  # no polling of the log: both attempts are in it
+        attempts = handle.webhooks.log()["attempts"]
+        assert [(a["eventId"], a["status"], a["outcome"]) for a in attempts] == [
+            (first, 500, "failed"), (second, 200, "delivered")
+        ]  # fmt: skip
+        assert attempts[0]["nextRetryAt"] > attempts[0]["at"]
+        assert [d.event_id for d in receiver.deliveries] == [first, second]
+        assert handle.webhooks.idle()  # the retry waits for the frozen clock
+        handle.clock.advance(12)
+        handle.webhooks.wait_idle()
+        assert [d["state"] for d in handle.webhooks.log()["deliveries"]] == ["delivered", "delivered"]
+        assert [d.status for d in receiver.deliveries] == [500, 200, 200]
+    finally:
+        receiver.stop()
+
+
 def test_a_tampered_or_foreign_delivery_is_refused_with_400_and_kept(sandbox):
     with WebhookReceiver(sandbox.webhook_secret) as receiver:
         body = b'{"eventType":"PAYMENT.STATUS","signedAt":"1","payment":{"id":"p"}}'
@@ -332,7 +354,7 @@ def test_admin_routes_for_secret_faults_trigger_resend_and_the_log(sandbox, hand
 
 
 def test_admin_routes_need_the_key(sandbox):
-    for method, path in [("GET", "/_sandbox/webhooks"), ("GET", "/_sandbox/webhooks/secret"),
+    for method, path in [("GET", "/_sandbox/webhooks"), ("GET", "/_sandbox/webhooks/secret"), ("GET", "/_sandbox/webhooks/idle"),
                          ("POST", "/_sandbox/webhooks/trigger"), ("POST", "/_sandbox/webhooks/secret/rotate")]:  # fmt: skip
         answer = httpx.request(method, f"{sandbox.base_url}{path}", json={})
         assert answer.status_code == 401, path

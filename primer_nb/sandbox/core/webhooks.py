@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from primer_nb.__about__ import __version__
+from primer_nb.api.errors import PrimerTimeoutError
 from primer_nb.api.protocol import API_VERSION
 from primer_nb.api.timestamps import as_utc
 from primer_nb.api.webhooks import (
@@ -151,6 +152,9 @@ PENDING, HELD, IN_FLIGHT = "pending", "held", "in_flight"
 DELIVERED, DROPPED, CANCELLED = "delivered", "dropped", "cancelled"
 
 FAULT_NAMES = ("drop", "duplicate", "delay", "out_of_order", "stale_signature")
+
+_IDLE_POLL = 0.005
+"""Seconds between looks while waiting for the deliveries due now to be sent and recorded."""
 
 
 class SendResult(NamedTuple):
@@ -323,6 +327,28 @@ class WebhookControls(ABC):
     @abstractmethod
     def clear_faults(self) -> dict[str, Any]:
         """Stop injecting delivery faults."""
+
+    @abstractmethod
+    def idle(self) -> bool:
+        """Whether every delivery due on the sandbox clock has been attempted and its result recorded."""
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Block until :meth:`idle`: what is due now was sent, answered and logged.
+
+        Deliveries waiting for a later time on the sandbox clock (a retry, a
+        delay) do not count: on a frozen clock they wait until it is moved. A
+        receiver records each delivery before it answers, so once this returns
+        the receiver has everything the log shows. Raises
+        :class:`~primer_nb.api.errors.PrimerTimeoutError` after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while not self.idle():
+            if time.monotonic() >= deadline:
+                raise PrimerTimeoutError(
+                    f"webhook deliveries were still due or in flight after {timeout:g} s: "
+                    "is an endpoint slow to answer (each attempt may take up to 10 s)?"
+                )
+            time.sleep(_IDLE_POLL)
 
     @property
     def secret(self) -> str:
@@ -836,6 +862,23 @@ class WebhookDispatcher(WebhookControls):
         except sqlite3.ProgrammingError:  # the store closed while this attempt was out
             return
         self.wake()
+
+    def idle(self) -> bool:
+        """Whether every delivery due on the sandbox clock has been attempted and its result recorded.
+
+        Busy: an attempt in flight, a pending delivery due now, or a held one
+        that :meth:`claim_due` would release (its time came, or a later event
+        to its endpoint has had an attempt).
+        """
+        now = _ts(self.clock.now())
+        with self.store.transaction() as db:
+            busy = db.execute(
+                "SELECT 1 FROM webhook_deliveries AS d WHERE d.state = ? OR (d.state = ? AND d.due_at <= ?) "
+                "OR (d.state = ? AND (d.due_at <= ? OR EXISTS (SELECT 1 FROM webhook_deliveries AS later "
+                "WHERE later.url = d.url AND later.event_seq > d.event_seq AND later.attempts > 0))) LIMIT 1",
+                (IN_FLIGHT, PENDING, now, HELD, now),
+            ).fetchone()
+        return busy is None
 
     def deliver_due(self, send: Sender, limit: int | None = None) -> int:
         """Send every delivery due now, one after another, with ``send``; return how many attempts were made.

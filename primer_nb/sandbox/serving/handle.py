@@ -185,6 +185,10 @@ class RemoteWebhooks(WebhookControls):
         """Stop injecting delivery faults."""
         return dict(self._admin.call("DELETE", f"{self._BASE}/faults"))
 
+    def idle(self) -> bool:
+        """Whether every delivery due on the sandbox clock has been attempted and its result recorded."""
+        return bool(self._admin.call("GET", f"{self._BASE}/idle")["idle"])
+
     def __repr__(self) -> str:
         return "RemoteWebhooks(/_sandbox/webhooks)"
 

@@ -311,6 +311,7 @@ def add_webhook_routes(app: FastAPI, service: SandboxService) -> None:
     add(f"{base}/faults", "GET", lambda *_: webhooks.faults.as_json())
     add(f"{base}/faults", "POST", lambda _, body: webhooks.set_faults(**body.model_dump()), WebhookFaultBody)
     add(f"{base}/faults", "DELETE", lambda *_: webhooks.clear_faults())
+    add(f"{base}/idle", "GET", lambda *_: {"idle": webhooks.idle()})
     add(f"{base}/trigger", "POST", trigger, TriggerBody)
     add(f"{base}/events/{{event_id}}", "GET", event)
     add(f"{base}/{{event_id}}/resend", "POST", resend, ResendBody)
