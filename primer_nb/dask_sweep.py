@@ -24,6 +24,7 @@ environment or the ``.env`` file found from its working directory.
 from __future__ import annotations
 
 import contextlib
+import sys
 import tempfile
 import threading
 import uuid
@@ -66,6 +67,10 @@ _LOCAL_CLUSTER_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "500ms",
     "distributed.admin.system-monitor.interval": "2s",
+    # A local worker forked from this process starts with the kit, papermill and Dask already
+    # imported, as a process-pool worker does; a spawned one imports them all again. macOS
+    # cannot fork a process with threads safely, so it gets a fork server there.
+    "distributed.worker.multiprocessing-method": "fork" if sys.platform.startswith("linux") else "forkserver",
 }
 # papermill changes the working directory of the whole process and the runner sets the
 # kernel's environment variables in os.environ: on a worker with several threads, runs
