@@ -211,8 +211,13 @@ class Order(NestedRequestModel):
     @model_validator(mode="after")
     def _total_fits_int64(self) -> Order:
         # Every amount the API returns is an int64, the derived session amount included.
-        total = self.derived_amount()
-        if total is not None and total > INT64_MAX:
+        # Each part is an int64 already, so only a sum of several can overflow.
+        parts = [item.total() for item in self.line_items or ()]
+        parts += [fee.amount for fee in self.fees or ()]
+        if self.shipping is not None and self.shipping.amount is not None:
+            parts.append(self.shipping.amount)
+        total = sum(parts)
+        if total > INT64_MAX:
             raise PydanticCustomError(
                 "amount_out_of_range",
                 "the order adds up to {total} minor units, more than the int64 limit the API's "
