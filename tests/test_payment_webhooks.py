@@ -66,3 +66,20 @@ def test_trigger_by_payment_id_sends_the_stored_payment_with_overrides(sandbox, 
         receiver.stop()
     assert event.payment.id == payment["id"] and event.payment.status == "DECLINED"
     assert event.payment.amount == payment["amount"]
+
+
+def test_only_events_an_endpoint_takes_are_recorded(sandbox, api):
+    pay(api)  # no endpoint yet: nothing to notify, nothing recorded
+    assert sandbox.webhooks.log()["deliveries"] == []
+    receiver = start_receiver(sandbox, events=["PAYMENT.REFUND"])
+    try:
+        payment = pay(api).json()
+        api.post(f"/payments/{payment['id']}/capture", json={})
+        sandbox.clock.advance(timedelta(minutes=5))
+        api.post(f"/payments/{payment['id']}/refund", json={"amount": 100})
+        (event,) = receiver.wait_for(1, timeout=20)
+        sandbox.webhooks.wait_idle()
+        assert [d["eventType"] for d in sandbox.webhooks.log()["deliveries"]] == ["PAYMENT.REFUND"]
+    finally:
+        receiver.stop()
+    assert event.event_type == "PAYMENT.REFUND"

@@ -417,6 +417,7 @@ class WebhookDispatcher(WebhookControls):
         self._faults = WebhookFaultSettings()
         self._fault_draws = random.Random()
         self._wakers: list[Callable[[], None]] = []
+        self._subscriptions: list[set[str] | None] | None = None  # each endpoint's event types; None: all
         self._closed = False
         with store.transaction() as db:
             for statement in _SCHEMA:
@@ -543,6 +544,7 @@ class WebhookDispatcher(WebhookControls):
                     _ts(self.clock.now()),
                 )
                 db.execute("INSERT INTO webhook_endpoints VALUES (?, ?, ?, ?, ?)", row)
+            self._subscriptions = None
         return _endpoint(row)
 
     def remove_endpoint(self, endpoint: str) -> dict[str, Any]:
@@ -552,6 +554,7 @@ class WebhookDispatcher(WebhookControls):
             if row is None:
                 raise KeyError(endpoint)
             db.execute("DELETE FROM webhook_endpoints WHERE id = ?", (row[0],))
+            self._subscriptions = None
             cancelled = db.execute(
                 "UPDATE webhook_deliveries SET state = ? WHERE endpoint_id = ? AND state IN (?, ?)",
                 (CANCELLED, row[0], PENDING, HELD),
@@ -595,11 +598,24 @@ class WebhookDispatcher(WebhookControls):
         It never raises: a webhook problem must not fail the payment request.
         """
         try:
+            if not self._subscribed(event_type):
+                return  # like Primer, which notifies only the webhooks configured for an event
             ids = self._fresh_ids()
             body = build_event_body(event_type, payment, at=at, version=self.version, ids=ids)
             self._publish(body, source="payment")
         except Exception:
             logger.exception("could not record the %s webhook of payment %s", event_type, payment.get("id"))
+
+    def _subscribed(self, event_type: str) -> bool:
+        """Whether a registered endpoint takes ``event_type`` (read once, kept until endpoints change)."""
+        subscriptions = self._subscriptions
+        if subscriptions is None:
+            with self.store.reading() as db:
+                rows = db.execute("SELECT events FROM webhook_endpoints").fetchall()
+            subscriptions = self._subscriptions = [
+                None if e is None else set(orjson.loads(e)) for (e,) in rows
+            ]
+        return any(kinds is None or event_type in kinds for kinds in subscriptions)
 
     listener = on_payment_event
     """:meth:`on_payment_event` again, as the wiring reads: ``listeners.append(dispatcher.listener)``."""
