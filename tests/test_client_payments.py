@@ -280,6 +280,66 @@ def test_get_and_search_build_their_queries():
     assert "X-Idempotency-Key" not in seen[0].headers
 
 
+def _summaries(*ids: str) -> list[dict]:
+    return [{"id": i, "date": "2025-01-06T09:00:00", "dateUpdated": "2025-01-06T09:00:00", "status": "SETTLED",
+             "orderId": "o", "currencyCode": "GBP", "amount": 1} for i in ids]  # fmt: skip
+
+
+def test_iter_payments_follows_the_cursors_to_the_last_page():
+    handler, seen = answers(
+        httpx.Response(200, json={"data": _summaries("p1", "p2"), "nextCursor": "c2"}),
+        httpx.Response(200, json={"data": _summaries("p3", "p4"), "nextCursor": "c3", "prevCursor": "c1"}),
+        httpx.Response(200, json={"data": _summaries("p5"), "prevCursor": "c2"}),
+    )
+    client = client_for(handler)
+    assert [p.id for p in client.iter_payments(order_id="o", limit=2)] == ["p1", "p2", "p3", "p4", "p5"]
+    assert [r.url.params.get("cursor") for r in seen] == [None, "c2", "c3"]
+    assert all((r.url.params["order_id"], r.url.params["limit"]) == ("o", "2") for r in seen)
+
+
+def test_iter_payments_fetches_a_page_only_when_the_iteration_reaches_it():
+    handler, seen = answers(httpx.Response(200, json={"data": _summaries("p1", "p2"), "nextCursor": "c2"}))
+    client = client_for(handler)
+    walk = client.iter_payments()
+    assert seen == []
+    assert next(walk).id == "p1" and next(walk).id == "p2"
+    assert len(seen) == 1
+
+
+def test_iter_payments_stops_on_a_cursor_seen_before_or_an_empty_page():
+    looping = {"data": _summaries("p1"), "nextCursor": "same"}
+    handler, seen = answers(httpx.Response(200, json=looping))
+    assert [p.id for p in client_for(handler).iter_payments()] == ["p1", "p1"]
+    assert len(seen) == 2  # the second answer repeats its cursor: the walk ends there
+    handler, seen = answers(httpx.Response(200, json={"data": [], "nextCursor": "c2"}))
+    assert list(client_for(handler).iter_payments()) == [] and len(seen) == 1
+
+
+def test_iter_payments_checks_its_filters_before_any_request():
+    handler, seen = answers(ok())
+    with pytest.raises(PrimerValidationError) as caught:
+        client_for(handler).iter_payments(status="PAID")
+    assert "$.status[0]" in caught.value.paths and seen == []
+
+
+def test_the_async_iter_payments_follows_the_cursors():
+    handler, seen = answers(
+        httpx.Response(200, json={"data": _summaries("p1"), "nextCursor": "c2"}),
+        httpx.Response(200, json={"data": _summaries("p2")}),
+    )
+
+    async def run():
+        async with AsyncPrimerClient(
+            KEY, environment="sandbox", transport=httpx.MockTransport(handler), ledger=False, retry=NO_SLEEP
+        ) as client:
+            with pytest.raises(PrimerValidationError):
+                client.iter_payments(colour="red")
+            return [p.id async for p in client.iter_payments(limit=1)]
+
+    assert asyncio.run(run()) == ["p1", "p2"]
+    assert [r.url.params.get("cursor") for r in seen] == [None, "c2"]
+
+
 # ------------------------------------------------------------------ the checkout's calls
 
 

@@ -116,6 +116,16 @@ def test_a_3ds_challenge_completed_and_resumed(client, passed, status, code):
         client.resume_payment(resumed, challenge.resume_token)
 
 
+def test_iter_payments_walks_every_page_of_the_sandboxs_search(client):
+    made = [pay(client, orderId=f"walk-{n}").id for n in range(5)]
+    pay(client, orderId="elsewhere")
+    walked = [p.id for p in client.iter_payments(status="AUTHORIZED", limit=2)]
+    assert set(made) < set(walked) and len(walked) == len(set(walked)) == 6
+    first_page = [p.id for p in client.search_payments(status="AUTHORIZED", limit=2).data]
+    assert walked[:2] == first_page  # newest first, as one search answers
+    assert [p.order_id for p in client.iter_payments(order_id="walk-3", limit=1)] == ["walk-3"]
+
+
 def test_search_by_order_id_and_the_checkout_guards(client):
     first = pay(client, orderId="find-me")
     pay(client, orderId="other")

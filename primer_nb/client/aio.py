@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import httpx
 
 from primer_nb.api.errors import PrimerError
-from primer_nb.api.payment import Payment, PaymentInstrument, PaymentList, ThreeDSAuthResult
+from primer_nb.api.payment import (
+    Payment,
+    PaymentInstrument,
+    PaymentList,
+    PaymentSummary,
+    ThreeDSAuthResult,
+)
 from primer_nb.api.protocol import CLIENT_SESSION_PATH, PAYMENTS_PATH, payment_path
 from primer_nb.api.session import ClientSession
 from primer_nb.client.base import (
@@ -158,6 +164,23 @@ class AsyncPrimerClient(BaseClient):
         params = self._search_params(filters)
         response = await self._request("GET", PAYMENTS_PATH, params=params)
         return PaymentList.model_validate(self._json(response))
+
+    def iter_payments(self, **filters: Any) -> AsyncIterator[PaymentSummary]:
+        """Every summary ``GET /payments`` finds, page by page (see :meth:`PrimerClient.iter_payments`).
+
+        >>> async for summary in client.iter_payments(order_id="o-1"):  # doctest: +SKIP
+        ...     print(summary.id)
+        """
+        self._search_params(filters)
+        return self._walk_pages(dict(filters))
+
+    async def _walk_pages(self, query: dict[str, Any] | None) -> AsyncIterator[PaymentSummary]:
+        seen: set[str] = set()
+        while query is not None:
+            page = await self.search_payments(**query)
+            for summary in page.data:
+                yield summary
+            query = self._next_query(page, query, seen)
 
     async def capture_payment(
         self, payment: PaymentRef, amount: int | None = None, *, final: bool | None = None,

@@ -44,6 +44,7 @@ from primer_nb.api.payment import (
     Payment,
     PaymentCreateRequest,
     PaymentInstrument,
+    PaymentList,
     PaymentSearch,
     TokenizeRequest,
 )
@@ -440,6 +441,19 @@ class BaseClient:
             else:
                 params.append((name, str(value)))
         return params
+
+    @staticmethod
+    def _next_query(page: PaymentList, query: Mapping[str, Any], seen: set[str]) -> dict[str, Any] | None:
+        """The filters of the page after ``page``, or ``None`` when ``page`` was the last.
+
+        A page without data, or a cursor already followed, also ends the walk, so a
+        server that answers the same cursor again cannot loop it forever.
+        """
+        cursor = page.next_cursor
+        if not cursor or not page.data or cursor in seen:
+            return None
+        seen.add(cursor)
+        return {**query, "cursor": cursor}
 
     def _replayed_payment(self, response: httpx.Response) -> str | None:
         """For an answer a keyed request's retry accepted: ``None`` if it succeeded, else the payment id

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
-from primer_nb.api.payment import Payment, PaymentInstrument, PaymentList, ThreeDSAuthResult
+from primer_nb.api.payment import (
+    Payment,
+    PaymentInstrument,
+    PaymentList,
+    PaymentSummary,
+    ThreeDSAuthResult,
+)
 from primer_nb.api.protocol import CLIENT_SESSION_PATH, PAYMENTS_PATH, payment_path
 from primer_nb.api.session import ClientSession
 from primer_nb.client.base import (
@@ -137,6 +144,25 @@ class PrimerClient(BaseClient):
         """
         params = self._search_params(filters)
         return PaymentList.model_validate(self._json(self._request("GET", PAYMENTS_PATH, params=params)))
+
+    def iter_payments(self, **filters: Any) -> Iterator[PaymentSummary]:
+        """Every summary ``GET /payments`` finds, newest first, following ``next_cursor`` page by page.
+
+        Takes :meth:`search_payments`' filters (``limit`` sets the page size). The
+        filters are checked now; each page is fetched when the iteration reaches
+        it, so stopping early fetches no more.
+
+        >>> paid = [p.id for p in client.iter_payments(status="SETTLED", limit=100)]  # doctest: +SKIP
+        """
+        self._search_params(filters)
+        return self._walk_pages(dict(filters))
+
+    def _walk_pages(self, query: dict[str, Any] | None) -> Iterator[PaymentSummary]:
+        seen: set[str] = set()
+        while query is not None:
+            page = self.search_payments(**query)
+            yield from page.data
+            query = self._next_query(page, query, seen)
 
     def capture_payment(
         self, payment: PaymentRef, amount: int | None = None, *, final: bool | None = None,
