@@ -309,10 +309,22 @@ def test_iter_payments_fetches_a_page_only_when_the_iteration_reaches_it():
 def test_iter_payments_stops_on_a_cursor_seen_before_or_an_empty_page():
     looping = {"data": _summaries("p1"), "nextCursor": "same"}
     handler, seen = answers(httpx.Response(200, json=looping))
-    assert [p.id for p in client_for(handler).iter_payments()] == ["p1", "p1"]
+    assert [p.id for p in client_for(handler).iter_payments()] == ["p1"]
     assert len(seen) == 2  # the second answer repeats its cursor: the walk ends there
+    handler, seen = answers(httpx.Response(200, json=looping))
+    assert [p.id for p in client_for(handler).iter_payments(cursor="same")] == ["p1"]
+    assert [r.url.params["cursor"] for r in seen] == ["same"]  # the caller's cursor counts as followed
     handler, seen = answers(httpx.Response(200, json={"data": [], "nextCursor": "c2"}))
     assert list(client_for(handler).iter_payments()) == [] and len(seen) == 1
+
+
+def test_iter_payments_yields_a_payment_once_when_a_page_shifts():
+    handler, seen = answers(
+        httpx.Response(200, json={"data": _summaries("p1", "p2"), "nextCursor": "c2"}),
+        httpx.Response(200, json={"data": _summaries("p2", "p3")}),  # a new payment pushed p2 down
+    )
+    assert [p.id for p in client_for(handler).iter_payments(limit=2)] == ["p1", "p2", "p3"]
+    assert len(seen) == 2
 
 
 def test_iter_payments_checks_its_filters_before_any_request():

@@ -216,10 +216,16 @@ def test_the_search_row():
         "metadata": {"shop": "kettles"},
     }  # fmt: skip
     PaymentSummary.model_validate(summary_body(lived()))
-    pending = make().model_copy(update={"processor_name": None, "fields": {"amount": 5}})
+    pending = new_payment(
+        payment_id="pay-2", token="tok-2", session_id="ses-1",
+        fields={"amount": 5, "currencyCode": "JPY", "orderId": "o-2"}, card=CARD,
+        scenario=CardScenario("AUTHORIZED"), analytics_id="an", now=NOW, three_ds_enabled=False,
+        authorize_on_create=False, processor=("PRIMER_TEST", "merchant-1"), transaction_id="tx", event_id="ev",
+        challenge_token=None,
+    )  # fmt: skip
     assert summary_body(pending) == {
-        "id": "pay-1", "date": "2025-01-06T09:00:00.000000", "dateUpdated": "2025-01-06T09:00:00.000000",
-        "status": "AUTHORIZED", "orderId": None, "currencyCode": None, "amount": 5,
+        "id": "pay-2", "date": "2025-01-06T09:00:00.000000", "dateUpdated": "2025-01-06T09:00:00.000000",
+        "status": "PENDING", "orderId": "o-2", "currencyCode": "JPY", "amount": 5,
     }  # fmt: skip
 
 
@@ -273,6 +279,8 @@ def test_inherit_drops_empty_values_and_copies_what_it_takes():
     merged["customer"]["billingAddress"]["city"] = "Lyon"
     assert session["customer"]["billingAddress"]["city"] == "Paris"
     assert inherit({"metadata": {"a": 1}}, {"metadata": "not an object"})["metadata"] == {"a": 1}
+    # a value that is not an object, even in a merged field, is placed whole
+    assert provenance({}, {"metadata": "not an object"}) == {"metadata": "session"}
     assert inherit({"amount": "12"}, {"amount": 5})["amount"] == 12
     assert inherit({"orderId": "o"}, None) == {"orderId": "o"}
 
@@ -281,6 +289,9 @@ def test_the_amount_from_the_requests_own_pricing_uses_the_merged_order():
     session = {"amount": 999, "order": {"lineItems": [{"amount": 100}], "shipping": {"amount": 7}}}
     assert inherit({"order": {"fees": [{"amount": 3}]}}, session)["amount"] == 110
     assert inherit({"order": {"countryCode": "GB"}}, session)["amount"] == 999
+    # the request's own (empty) line items price the order: nothing, so no amount, not the session's
+    emptied = inherit({"order": {"lineItems": []}}, {"amount": 500, "currencyCode": "GBP", "orderId": "o"})
+    assert "amount" not in emptied and [e.path for e in missing_fields(emptied)] == ["$.amount"]
     assert inherit({"order": {"shipping": None, "countryCode": "GB"}}, {"order": {"lineItems": [{"amount": 4}]}}) == {
         "order": {"lineItems": [{"amount": 4}], "shipping": None, "countryCode": "GB"}, "amount": 4
     }  # fmt: skip

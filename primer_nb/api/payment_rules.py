@@ -93,8 +93,9 @@ INHERITED_FIELDS = ("orderId", "currencyCode", "amount", "order", "customerId", 
 MERGED_OBJECTS = frozenset({"customer", "order", "metadata", "paymentMethod"})
 """Objects merged key by key (request wins); everything else is taken whole from one side."""
 
-_TAKEN_OR_MERGED = ("orderId", "currencyCode", "order", "customerId", "customer", "metadata", "paymentMethod")
+_TAKEN_OR_MERGED = (*(key for key in INHERITED_FIELDS if key != "amount"), "paymentMethod")
 """What :func:`inherit` takes from one side or merges; ``amount`` has its own rule."""
+
 _PAYMENT_METHOD_KEYS = (
     "vaultOnSuccess", "vaultOn3DS", "vaultOnAgreement", "descriptor", "paymentType", "authorizationType",
     "firstPaymentReason",
@@ -327,7 +328,6 @@ def provenance(
             derived = any(request_order.get(k) is not None for k in _PRICING_KEYS)
             session_total = money.session_amount(theirs_all.get("amount"), theirs_all.get("order"))
             place(key, ours is not None or derived, session_total is not None)
-        # `or` for `and` is an equivalent mutant: only the merged objects hold a mapping.
         elif key in MERGED_OBJECTS and isinstance(value, Mapping):
             ours_map = ours if isinstance(ours, Mapping) else {}
             theirs_map = theirs if isinstance(theirs, Mapping) else {}
@@ -485,9 +485,9 @@ def new_payment(
     """
     own = {key: value for key, value in fields.items() if key != "paymentMethod"}
     method = dict(fields.get("paymentMethod") or {})
+    method.setdefault("authorizationType", "FINAL")
     # The status given here is replaced by the first outcome's below, whatever it is (two
     # equivalent mutants change it).
-    method.setdefault("authorizationType", "FINAL")
     record = PaymentRecord(
         id=payment_id, status="PENDING", created_at=now, updated_at=now, session_id=session_id,
         payment_method_token=token, fields=own, payment_method=method, card=dict(card),

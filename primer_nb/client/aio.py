@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from typing import Any
 
 import httpx
@@ -165,8 +165,11 @@ class AsyncPrimerClient(BaseClient):
         response = await self._request("GET", PAYMENTS_PATH, params=params)
         return PaymentList.model_validate(self._json(response))
 
-    def iter_payments(self, **filters: Any) -> AsyncIterator[PaymentSummary]:
+    def iter_payments(self, **filters: Any) -> AsyncGenerator[PaymentSummary, None]:
         """Every summary ``GET /payments`` finds, page by page (see :meth:`PrimerClient.iter_payments`).
+
+        A walk left before its end is finalized only when collected; wrap it in
+        ``contextlib.aclosing`` to close it at once.
 
         >>> async for summary in client.iter_payments(order_id="o-1"):  # doctest: +SKIP
         ...     print(summary.id)
@@ -174,13 +177,15 @@ class AsyncPrimerClient(BaseClient):
         self._search_params(filters)
         return self._walk_pages(dict(filters))
 
-    async def _walk_pages(self, query: dict[str, Any] | None) -> AsyncIterator[PaymentSummary]:
-        seen: set[str] = set()
+    async def _walk_pages(self, first: dict[str, Any]) -> AsyncGenerator[PaymentSummary, None]:
+        followed = {first["cursor"]} if first.get("cursor") else set()
+        ids: set[str] = set()
+        query: dict[str, Any] | None = first
         while query is not None:
             page = await self.search_payments(**query)
-            for summary in page.data:
+            for summary in self._unseen(page, ids):
                 yield summary
-            query = self._next_query(page, query, seen)
+            query = self._next_query(page, query, followed)
 
     async def capture_payment(
         self, payment: PaymentRef, amount: int | None = None, *, final: bool | None = None,

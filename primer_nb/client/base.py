@@ -46,6 +46,7 @@ from primer_nb.api.payment import (
     PaymentInstrument,
     PaymentList,
     PaymentSearch,
+    PaymentSummary,
     TokenizeRequest,
 )
 from primer_nb.api.payment_rules import provenance
@@ -443,17 +444,26 @@ class BaseClient:
         return params
 
     @staticmethod
-    def _next_query(page: PaymentList, query: Mapping[str, Any], seen: set[str]) -> dict[str, Any] | None:
+    def _next_query(page: PaymentList, query: Mapping[str, Any], followed: set[str]) -> dict[str, Any] | None:
         """The filters of the page after ``page``, or ``None`` when ``page`` was the last.
 
-        A page without data, or a cursor already followed, also ends the walk, so a
-        server that answers the same cursor again cannot loop it forever.
+        ``followed`` holds the cursors already asked for (the caller's own first
+        one included). A page without data, or a cursor already followed, also
+        ends the walk, so a server that answers the same cursor again cannot
+        loop it forever.
         """
         cursor = page.next_cursor
-        if not cursor or not page.data or cursor in seen:
+        if not cursor or not page.data or cursor in followed:
             return None
-        seen.add(cursor)
+        followed.add(cursor)
         return {**query, "cursor": cursor}
+
+    @staticmethod
+    def _unseen(page: PaymentList, ids: set[str]) -> list[PaymentSummary]:
+        """The summaries of ``page`` not yielded before (pages can shift while new payments arrive)."""
+        fresh = [summary for summary in page.data if summary.id not in ids]
+        ids.update(summary.id for summary in fresh)
+        return fresh
 
     def _replayed_payment(self, response: httpx.Response) -> str | None:
         """For an answer a keyed request's retry accepted: ``None`` if it succeeded, else the payment id

@@ -148,21 +148,26 @@ class PrimerClient(BaseClient):
     def iter_payments(self, **filters: Any) -> Iterator[PaymentSummary]:
         """Every summary ``GET /payments`` finds, newest first, following ``next_cursor`` page by page.
 
-        Takes :meth:`search_payments`' filters (``limit`` sets the page size). The
-        filters are checked now; each page is fetched when the iteration reaches
-        it, so stopping early fetches no more.
+        Takes :meth:`search_payments`' filters (``limit`` sets the page size; a
+        ``cursor`` starts the walk at that page). The filters are checked now;
+        each page is fetched when the iteration reaches it, so stopping early
+        fetches no more, and an error answering a later page is raised there,
+        after the summaries before it. A payment is yielded once, even if a page
+        shifts under the walk.
 
         >>> paid = [p.id for p in client.iter_payments(status="SETTLED", limit=100)]  # doctest: +SKIP
         """
         self._search_params(filters)
         return self._walk_pages(dict(filters))
 
-    def _walk_pages(self, query: dict[str, Any] | None) -> Iterator[PaymentSummary]:
-        seen: set[str] = set()
+    def _walk_pages(self, first: dict[str, Any]) -> Iterator[PaymentSummary]:
+        followed = {first["cursor"]} if first.get("cursor") else set()
+        ids: set[str] = set()
+        query: dict[str, Any] | None = first
         while query is not None:
             page = self.search_payments(**query)
-            yield from page.data
-            query = self._next_query(page, query, seen)
+            yield from self._unseen(page, ids)
+            query = self._next_query(page, query, followed)
 
     def capture_payment(
         self, payment: PaymentRef, amount: int | None = None, *, final: bool | None = None,
