@@ -209,7 +209,8 @@ class DaskExecutor:
         """One line: which cluster, how many workers and threads, and the dashboard link if any."""
         client = self.client
         threads = client.nthreads()
-        where = "a LocalCluster" if self._cluster is not None else f"the scheduler {client.scheduler.address}"
+        address = client.scheduler.address if client.scheduler is not None else "(not connected)"
+        where = "a LocalCluster" if self._cluster is not None else f"the scheduler {address}"
         line = f"Dask: {where} with {len(threads)} worker(s), {sum(threads.values())} thread(s)"
         if not threads:
             line += " (none yet: the runs wait for workers to join)"

@@ -756,6 +756,8 @@ def _style_payments(frame: pd.DataFrame, styler: Styler, kind: str) -> Styler:
 
 
 # ----------------------------------------------------------------------------- plots
+# matplotlib plots datetimes and timedeltas through its unit converters, which its type stubs
+# do not describe: the `type: ignore[arg-type]` below are for those arguments only.
 
 
 def plot_expirations(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
@@ -877,28 +879,30 @@ def plot_payment_timeline(
                 if p["kind"] == "PAYMENT.STATUS" and p["raised_at"]
             )
         )
-    changes = sorted((when, status) for when, status in changes if when is not None)
-    for number, (when, status) in enumerate(changes):
-        ax.scatter([_naive(when)], [0], marker="D", color="#1f4e79", zorder=3)
+    dated: list[tuple[datetime, str]] = sorted((when, status) for when, status in changes if when is not None)
+    for number, (when, status) in enumerate(dated):
+        ax.scatter([_naive(when)], [0], marker="D", color="#1f4e79", zorder=3)  # type: ignore[arg-type]
         # Alternate above and below, so changes close in time keep readable labels.
         ax.annotate(
             status, (_naive(when), 0), textcoords="offset points", xytext=(0, 9 if number % 2 == 0 else -15),
             ha="center", fontsize="small",
         )  # fmt: skip
-    if len(changes) > 1:
-        ax.plot([_naive(w) for w, _ in changes], [0] * len(changes), color="#1f4e79", alpha=0.4)
+    if len(dated) > 1:
+        ax.plot([_naive(w) for w, _ in dated], [0] * len(dated), color="#1f4e79", alpha=0.4)  # type: ignore[arg-type]
     rows = list(dict.fromkeys(p["event"] for p in points))
     labels = {p["event"]: p["label"] for p in points}
     colours = {"delivered": "#2e8b57", "failed": "#c0392b", "dropped": "#999999"}
     for row, event in enumerate(rows, start=1):
         mine = [p for p in points if p["event"] == event]
         times = [_naive(p["at"]) for p in mine]
-        ax.plot(times, [row] * len(times), color="#bbbbbb", zorder=1)
+        ax.plot(times, [row] * len(times), color="#bbbbbb", zorder=1)  # type: ignore[arg-type]
         for p in mine:
-            ax.scatter([_naive(p["at"])], [row], color=colours.get(p["outcome"], "#999999"), zorder=3)
+            colour = colours.get(p["outcome"], "#999999")
+            ax.scatter([_naive(p["at"])], [row], color=colour, zorder=3)  # type: ignore[arg-type]
         raised = mine[0]["raised_at"]
         if raised is not None:
-            ax.plot([_naive(raised), times[0]], [0, row], color="#1f4e79", alpha=0.25, linestyle=":")
+            link = [_naive(raised), times[0]]
+            ax.plot(link, [0, row], color="#1f4e79", alpha=0.25, linestyle=":")  # type: ignore[arg-type]
     for outcome, colour in colours.items():
         ax.scatter([], [], color=colour, label=f"attempt {outcome}")
     ax.scatter([], [], marker="D", color="#1f4e79", label="status change")
@@ -955,19 +959,19 @@ def plot_payment_life(source: Any, *, until: datetime | None = None, ax: Axes | 
         for index, (start, status) in enumerate(steps):
             stop = steps[index + 1][0] if index + 1 < len(steps) else end
             bars = ax.barh(
-                row, max(stop - start, span * 0.004), left=start, height=0.5,
+                row, max(stop - start, span * 0.004), left=start, height=0.5,  # type: ignore[arg-type]
                 color=_LIFE_COLOURS.get(status, "#bbbbbb"),
             )  # fmt: skip
             legend.setdefault(status, bars)
         refunds = [t for t in payment.transactions if t.transaction_type == "REFUND" and t.date is not None]
         if refunds:
             times = [_naive(t.date) for t in refunds if t.date is not None]
-            dots = ax.scatter(times, [row] * len(times), marker="x", color="#222222", zorder=3)
+            dots = ax.scatter(times, [row] * len(times), marker="x", color="#222222", zorder=3)  # type: ignore[arg-type]
             marks.setdefault("refund", dots)
     labels = [f"{p.id}  {p.order_id or ''}".strip() for p, _ in lives]
     ax.set_yticks(range(len(lives)), labels=labels)
     ax.set_ylim(len(lives) - 0.4, -0.6)
-    ax.set_xlim(first - span * 0.05, end)
+    ax.set_xlim(first - span * 0.05, end)  # type: ignore[arg-type]
     ax.set_xlabel("server time (UTC)")
     ax.set_title("Payments: status over time")
     ax.grid(axis="x", alpha=0.3)
@@ -982,6 +986,7 @@ def plot_payment_life(source: Any, *, until: datetime | None = None, ax: Axes | 
 def plot_warnings(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Warnings counted by payment method, stacked by missing field; returns the Axes."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import AutoLocator
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3.5))
@@ -1002,5 +1007,7 @@ def plot_warnings(frame: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("payment method / module")
     ax.set_title("Warnings by payment method and missing field")
     ax.legend(title="missing field", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    whole_counts = AutoLocator()  # the axis' default locator, told the counts are integers
+    whole_counts.set_params(integer=True)
+    ax.xaxis.set_major_locator(whole_counts)
     return ax

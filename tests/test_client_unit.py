@@ -14,6 +14,8 @@ import pytest
 from primer_nb import (
     AsyncPrimerClient,
     AuthenticationError,
+    ClientSessionRequest,
+    ClientSessionUpdate,
     InvalidRequestError,
     PrimerAPIError,
     PrimerClient,
@@ -303,6 +305,16 @@ def test_to_curl_reads_the_key_from_the_environment():
     assert '-d \'{"orderId": "it\'"\'"\'s"}\'' in curl
     assert "clientToken=" in client.to_curl(method="GET", client_token=TOKEN)
     assert '"clientToken"' in client.to_curl({"orderId": "y"}, method="PATCH", client_token=TOKEN)
+
+
+def test_to_curl_takes_either_request_model_in_camel_case():
+    client = client_for(lambda r: httpx.Response(200, json={}))
+    create = ClientSessionRequest.model_validate({"orderId": "o-1", "customerId": "c-1"})
+    update = ClientSessionUpdate.model_validate({"clientToken": TOKEN, "customerId": "c-2"})
+    assert '-d \'{"orderId": "o-1", "customerId": "c-1"}\'' in client.to_curl(create)
+    patched = client.to_curl(create, method="PATCH", client_token=TOKEN)
+    assert '"orderId": "o-1", "customerId": "c-1"' in patched and "order_id" not in patched
+    assert '"customerId": "c-2"' in client.to_curl(update, method="PATCH", client_token=TOKEN)
 
 
 def test_repr_never_shows_the_key():

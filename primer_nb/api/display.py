@@ -48,7 +48,10 @@ class SessionLike(Protocol):
     customer_id: str | None
     currency_code: str | None
     amount: int | None
-    warnings: Sequence[Any]
+
+    @property
+    def warnings(self) -> Sequence[Any]:
+        """The session's warnings (read only here, so any sequence of them will do)."""
 
     @property
     def masked_token(self) -> str | None:

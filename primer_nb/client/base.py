@@ -302,24 +302,26 @@ class BaseClient:
         return parse_update(data).to_wire()
 
     def to_curl(
-        self, body: Body | None = None, *, method: str = "POST", client_token: str | None = None
+        self, body: Body | Changes | None = None, *, method: str = "POST", client_token: str | None = None
     ) -> str:
         """A runnable curl command for a call; the key is read from ``$PRIMER_API_KEY``.
 
         ``method="POST"`` with ``body`` for a create, ``"GET"`` with
         ``client_token`` for a retrieve, ``"PATCH"`` with ``client_token`` and
-        ``body`` (the changes) for an update.
+        ``body`` (the changes) for an update. ``body`` is a camelCase dict or
+        either request model.
         """
         method = method.upper()
         url = f"{self.base_url.rstrip('/')}{CLIENT_SESSION_PATH}"
+        wire = body.to_wire() if isinstance(body, ClientSessionRequest | ClientSessionUpdate) else body
         if method == "POST":
-            return curl_command(method, url, body=parse_request(body or {}).to_wire())
+            return curl_command(method, url, body=parse_request(wire or {}).to_wire())
         if method not in ("PATCH", "GET"):
             raise ValueError(f"method must be POST, GET or PATCH, not {method!r}")
         if not client_token:
             raise ValueError(f"a {method} needs client_token")
         if method == "PATCH":
-            return curl_command(method, url, body=self._update_body(client_token, body or {}))
+            return curl_command(method, url, body=self._update_body(client_token, wire or {}))
         return curl_command(method, url, query={"clientToken": client_token})
 
     # ------------------------------------------------------------------ responses

@@ -357,7 +357,7 @@ def _sandbox_of(target: Any) -> _SandboxWithWebhooks:
             "or a LocalSandbox, SandboxProcess or SandboxHandle; Primer's own sandbox sends webhooks only "
             "to the public URL set in its dashboard"
         )
-    return sandbox  # type: ignore[no-any-return]
+    return sandbox
 
 
 def start_receiver(

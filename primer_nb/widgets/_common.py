@@ -44,7 +44,7 @@ class Looks:
     ) -> _Widget:
         """``widget_class(**kwargs)`` with the shared layout (and style, if the class has one)."""
         shared: dict[str, Any] = {"layout": self.layout(**(layout or {}))}
-        style_class = _style_class(widget_class)
+        style_class = _style_class(widget_class)  # type: ignore[arg-type]  # classes hash; typeshed's TypeVar does not say so
         if style_class is not None:
             if style_class not in self._styles:
                 self._styles[style_class] = style_class()
@@ -97,7 +97,7 @@ class QuietValue:
     def _publish(self, value: Any) -> None:
         self._updating = True
         try:
-            self.value = value  # type: ignore[attr-defined]
+            self.value = value
         finally:
             self._updating = False
 

@@ -32,7 +32,7 @@ class SandboxClock:
 
     def __init__(self, start: datetime | None = None, *, frozen: bool = False) -> None:
         self._lock = threading.Lock()
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[], object]] = []
         self._frozen = frozen
         self._offset = timedelta(0)
         self._fixed = as_utc(start) if start is not None else datetime.now(UTC)
@@ -49,7 +49,7 @@ class SandboxClock:
         with self._lock:
             return self._fixed if self._frozen else datetime.now(UTC) + self._offset
 
-    def on_change(self, listener: Callable[[], None]) -> None:
+    def on_change(self, listener: Callable[[], object]) -> None:
         """Call ``listener()`` after every ``set`` and ``advance`` (what was due later may be due now)."""
         self._listeners.append(listener)
 

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from primer_nb.api.checkout_warnings import DashboardProfile
 from primer_nb.api.envelope import FieldError, validation_group
@@ -226,10 +226,11 @@ class PaymentService:
         request = self.parse("create", headers, body)
         if isinstance(request, Reply):
             return request
-        created = self.create_payment(request, headers.get("x-idempotency-key"), base_url)  # type: ignore[arg-type]
+        create = cast(PaymentCreateRequest, request)  # parse("create") validates with PaymentCreateRequest
+        created = self.create_payment(create, headers.get("x-idempotency-key"), base_url)
         if isinstance(created, Reply):
             return created
-        return Reply(200, payment_body(created, expand=bool(request.expand)))
+        return Reply(200, payment_body(created, expand=bool(create.expand)))
 
     def create_payment(
         self, request: PaymentCreateRequest, key: str | None, base_url: str, *, session_id: str | None = None

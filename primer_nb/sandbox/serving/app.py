@@ -151,8 +151,8 @@ def create_app(service: SandboxService) -> FastAPI:
             return _respond(change)
         if change.now is not None:
             service.clock.set(change.now)
-        else:
-            service.clock.advance(change.advance_seconds)
+        else:  # ClockChange holds exactly one of the two
+            service.clock.advance(change.advance_seconds or 0)
         return _respond(Reply(200, service.clock_state()))
 
     @app.post("/_sandbox/faults")
