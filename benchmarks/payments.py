@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +28,7 @@ import httpx
 import jwt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sandbox_throughput import BODY, HERE, KEY, free_port, run_wrk, wait_ready, wrk
+from sandbox_throughput import BODY, HERE, KEY, run_wrk, serve, stop, wait_ready, wrk
 
 HEADERS = {"X-Api-Key": KEY, "X-Api-Version": "2.4"}
 CARD = {"number": "4111111111111111", "cvv": "123", "expirationMonth": "12", "expirationYear": "2030"}
@@ -94,22 +92,6 @@ def payment_script(tokens: Path, workdir: Path, name: str) -> Path:
         "end\n"
     )
     return script
-
-
-def serve(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    process = subprocess.Popen(
-        [part.replace("{port}", str(port)) for part in command],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return process, port
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    process.wait(timeout=10)
 
 
 def measure_baseline(args: argparse.Namespace, workdir: Path, run: int) -> dict[str, float]:

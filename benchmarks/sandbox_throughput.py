@@ -99,7 +99,8 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> dict[str, fl
     }
 
 
-def measure(name: str, command: list[str], env: dict[str, str], args: argparse.Namespace, workdir: Path):
+def serve(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``command`` (``{port}`` replaced by a free port) with ``env`` added; return it and the port."""
     port = free_port()
     process = subprocess.Popen(
         [part.replace("{port}", str(port)) for part in command],
@@ -107,14 +108,24 @@ def measure(name: str, command: list[str], env: dict[str, str], args: argparse.N
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    return process, port
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server started by :func:`serve` and wait for it."""
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def measure(name: str, command: list[str], env: dict[str, str], args: argparse.Namespace, workdir: Path):
+    process, port = serve(command, env)
     try:
         url = f"http://127.0.0.1:{port}/client-session"
         wait_ready(url)
         run_wrk(url, 2, args.connections, workdir)  # warm-up
         return run_wrk(url, args.duration, args.connections, workdir)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
         print(f"  measured {name}", file=sys.stderr)
 
 

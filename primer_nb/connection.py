@@ -18,7 +18,7 @@ import threading
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from primer_nb.api.masking import mask_key
-from primer_nb.config.settings import deterministic_requested, resolve_settings
+from primer_nb.config.settings import LOCAL_SANDBOX_KEY, deterministic_requested, resolve_settings
 from primer_nb.sandbox.serving.handle import SandboxHandle, from_environment
 from primer_nb.sandbox.serving.process import SandboxProcess
 
@@ -125,7 +125,7 @@ def connect(
             # Started first, in the mode asked for, so its start-up overlaps the client's imports.
             sandbox = shared_sandbox(deterministic=deterministic)
         else:
-            sandbox = SandboxHandle(settings.base_url, settings.api_key or "local-sandbox")
+            sandbox = SandboxHandle(settings.base_url, settings.api_key or LOCAL_SANDBOX_KEY)
     from primer_nb.client import AsyncPrimerClient, PrimerClient
 
     cls = AsyncPrimerClient if asynchronous else PrimerClient

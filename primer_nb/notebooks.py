@@ -70,9 +70,9 @@ DEFAULT_POINT_TIMEOUT = 600.0
 # What jupyter_client and pyzmq say when a kernel did not come up: it died at once (on
 # TCP, another process took one of its ports between pick and bind) or a busy machine
 # kept it from answering in time. Nothing has run yet, so starting it again is safe.
+_KERNEL_START_FAILURES = ("Kernel died before replying", "Kernel didn't respond in", "Address already in use")
 # Length of "/primer-nb-kernel-XXXXXXXX/kernel-65535", the socket path below the temporary folder.
 _SOCKET_SUFFIX = 40
-_KERNEL_START_FAILURES = ("Kernel died before replying", "Kernel didn't respond in", "Address already in use")
 
 
 def notebook_dir() -> Path:

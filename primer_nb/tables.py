@@ -581,6 +581,10 @@ def _text(value: Any) -> str:
     return "" if _missing(value) else str(value)
 
 
+def _utc_seconds(value: Any) -> str:
+    return "—" if _missing(value) else f"{value:%Y-%m-%d %H:%M:%S} UTC"
+
+
 # ----------------------------------------------------------------------------- webhooks
 
 
@@ -715,7 +719,7 @@ def style(frame: pd.DataFrame) -> Styler:
     elif kind == "webhooks":
         styler = styler.map(lambda v: _OUTCOME_COLOURS.get(v, ""), subset=["outcome"]).format(
             {
-                "delivered_at": lambda v: "—" if _missing(v) else f"{v:%Y-%m-%d %H:%M:%S} UTC",
+                "delivered_at": _utc_seconds,
                 "verified": lambda v: "—" if _missing(v) else ("yes" if v else "NO"),
             },
             na_rep="—",
@@ -730,9 +734,7 @@ def _style_payments(frame: pd.DataFrame, styler: Styler, kind: str) -> Styler:
     money_columns = [c for c in (_PAYMENT_MONEY if kind == "payments" else ["amount"]) if c in frame.columns]
     status_column = "status" if kind == "payments" else "processor_status"
     when = {
-        column: (lambda v: "—" if _missing(v) else f"{v:%Y-%m-%d %H:%M:%S} UTC")
-        for column in ("created_at", "updated_at", "date")
-        if column in frame.columns
+        column: _utc_seconds for column in ("created_at", "updated_at", "date") if column in frame.columns
     }
     texts = [c for c in frame.columns if c not in money_columns and c not in when]
     # The whole-column formats first: in pandas 3 a later dict-format resets the columns it omits.
@@ -859,9 +861,9 @@ def plot_payment_timeline(
     import matplotlib.pyplot as plt
 
     points, payment_id = _timeline_points(source, payment_id)
+    rows = list(dict.fromkeys(p["event"] for p in points))
     if ax is None:
-        events = list(dict.fromkeys(p["event"] for p in points))
-        _, ax = plt.subplots(figsize=(9, max(2.5, 0.45 * len(events) + 1.6)))
+        _, ax = plt.subplots(figsize=(9, max(2.5, 0.45 * len(rows) + 1.6)))
     if not points:
         ax.text(0.5, 0.5, "no webhooks for this payment", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
@@ -889,7 +891,6 @@ def plot_payment_timeline(
         )  # fmt: skip
     if len(dated) > 1:
         ax.plot([_naive(w) for w, _ in dated], [0] * len(dated), color="#1f4e79", alpha=0.4)  # type: ignore[arg-type]
-    rows = list(dict.fromkeys(p["event"] for p in points))
     labels = {p["event"]: p["label"] for p in points}
     colours = {"delivered": "#2e8b57", "failed": "#c0392b", "dropped": "#999999"}
     for row, event in enumerate(rows, start=1):

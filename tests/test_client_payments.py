@@ -26,6 +26,8 @@ from primer_nb import (
 )
 from primer_nb.client import RetryPolicy
 
+from .test_client_unit import counting as answers
+
 KEY = "sk_test_payments_0123456789"
 NO_SLEEP = RetryPolicy(max_retries=3, base=0.0, cap=0.0)
 PCI = "https://sdk.sandbox.example/pci"
@@ -63,20 +65,6 @@ INSTRUMENT = {
 def envelope(error_id: str, **extra) -> dict:
     return {"error": {"errorId": error_id, "description": f"{error_id} happened", "diagnosticsId": "1234567890",
                       **extra}}  # fmt: skip
-
-
-def answers(*replies):
-    """A handler answering with ``replies`` in turn (the last one repeats); it records every request."""
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        reply = replies[min(len(seen) - 1, len(replies) - 1)]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
-    return handler, seen
 
 
 def client_for(handler, **options) -> PrimerClient:

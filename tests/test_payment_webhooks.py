@@ -4,29 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 import pytest
 
 from primer_nb.api.webhooks import PaymentStatusEvent, verify
-from primer_nb.sandbox import LocalSandbox
 from primer_nb.webhooks import start_receiver
 
 from .payment_helpers import SESSION_TOTAL, pay
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def sandbox():
-    with LocalSandbox() as running:
-        yield running
-
-
-@pytest.fixture
-def api(sandbox):
-    headers = {"X-Api-Key": sandbox.api_key, "X-Api-Version": "2.4"}
-    with httpx.Client(base_url=sandbox.base_url, headers=headers, timeout=10) as client:
-        yield client
 
 
 def test_a_payment_life_arrives_as_signed_status_and_refund_events(sandbox, api):

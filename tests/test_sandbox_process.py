@@ -18,15 +18,18 @@ KEY = "durability-test-key"
 HEADERS = {"X-Api-Key": KEY, "X-Api-Version": "2.4"}
 
 
-def start(db: Path, log: list[str] | None = None) -> tuple[subprocess.Popen[str], str]:
+def start(
+    db: Path, log: list[str] | None = None, *options: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
     """Start ``primer-nb sandbox`` on a free port; return the process and its URL.
 
+    ``options`` are added to the command line and ``env`` to the environment.
     Its output is drained into ``log`` by a thread, so a chatty access log never
     fills the pipe and stalls the server.
     """
-    env = {**os.environ, "PRIMER_NB_SANDBOX_KEY": KEY, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PRIMER_NB_SANDBOX_KEY": KEY, "PYTHONUNBUFFERED": "1", **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "primer_nb.cli", "sandbox", "--port", "0", "--db", str(db)],
+        [sys.executable, "-m", "primer_nb.cli", "sandbox", "--port", "0", "--db", str(db), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

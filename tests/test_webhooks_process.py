@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
 import sys
 
-import httpx
 import pytest
 
 from primer_nb.sandbox import SandboxHandle, SandboxProcess
 from primer_nb.webhooks import WebhookReceiver, start_receiver
 
-from .test_sandbox_process import HEADERS, KEY
+from .test_sandbox_process import KEY, start
 from .webhook_support import payment_body, wait_until
 
 
@@ -26,38 +24,8 @@ def free_port() -> int:
 
 def start_with_webhooks(db, hook: str, log: list[str]) -> tuple[subprocess.Popen[str], str]:
     """``primer-nb sandbox --deterministic --webhook hook`` on ``db``; the process and its URL."""
-    extra = ["--webhook", hook, "--deterministic"]
-    env = {**os.environ, "PRIMER_NB_SANDBOX_KEY": KEY, "PYTHONUNBUFFERED": "1",
-           "PRIMER_NB_WEBHOOK_SECRET": "durable-webhook-secret"}  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "primer_nb.cli", "sandbox", "--port", "0", "--db", str(db), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )  # fmt: skip
-    return _await(process, log)
-
-
-def _await(process: subprocess.Popen[str], log: list[str]) -> tuple[subprocess.Popen[str], str]:
-    import re
-    import threading
-
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    match = re.search(r"http://127\.0\.0\.1:\d+", first)
-    if not match:
-        process.kill()
-        pytest.fail(f"sandbox did not print its URL: {first!r}")
-    log.append(first)
-    threading.Thread(target=lambda: log.extend(process.stdout), daemon=True).start()
-    url = match.group(0)
-    wait_until(lambda: _healthy(url), timeout=15, what="the sandbox to answer")
-    return process, url
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/_sandbox/health", headers=HEADERS).status_code == 200
-    except httpx.TransportError:
-        return False
+    env = {"PRIMER_NB_WEBHOOK_SECRET": "durable-webhook-secret"}
+    return start(db, log, "--webhook", hook, "--deterministic", env=env)
 
 
 @pytest.mark.slow

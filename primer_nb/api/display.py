@@ -176,6 +176,16 @@ def _bullets(rows: list[str], total: int, limit: int, css_class: str) -> str:
     return f'<ul class="{css_class}" style="margin:2px 0 2px 0;padding-left:18px">{"".join(rows)}{more}</ul>'
 
 
+def _table(rows: list[tuple[str, str]]) -> str:
+    esc = html.escape
+    body = "".join(
+        f'<tr><th style="{_CELL};font-weight:normal;{_MUTED}">{esc(label)}</th>'
+        f'<td style="{_CELL}">{value}</td></tr>'
+        for label, value in rows
+    )
+    return f'<table style="border-collapse:collapse;margin:2px 0">{body}</table>'
+
+
 def session_html(session: SessionLike, name: str = "ClientSession") -> str:
     """A compact card for a notebook: masked token, expiry and time left, amount, order id,
     line items in brief and the warnings as a short list."""
@@ -212,15 +222,9 @@ def session_html(session: SessionLike, name: str = "ClientSession") -> str:
     else:
         warned = "none"
     rows.append((_plural(len(warnings), "warning"), warned))
-    table = "".join(
-        f'<tr><th style="{_CELL};font-weight:normal;{_MUTED}">{esc(label)}</th>'
-        f'<td style="{_CELL}">{value}</td></tr>'
-        for label, value in rows
-    )
     return (
         f'<div class="primer-nb-session" style="border-left:4px solid #0d6efd;padding:2px 10px">'
-        f"<b>{esc(name)}</b>"
-        f'<table style="border-collapse:collapse;margin:2px 0">{table}</table></div>'
+        f"<b>{esc(name)}</b>{_table(rows)}</div>"
     )
 
 
@@ -299,16 +303,6 @@ def _status_badge(status: str) -> str:
         f'<span class="primer-nb-status" style="{style};padding:0 6px;border-radius:3px">'
         f"{html.escape(status)}</span>"
     )
-
-
-def _table(rows: list[tuple[str, str]]) -> str:
-    esc = html.escape
-    body = "".join(
-        f'<tr><th style="{_CELL};font-weight:normal;{_MUTED}">{esc(label)}</th>'
-        f'<td style="{_CELL}">{value}</td></tr>'
-        for label, value in rows
-    )
-    return f'<table style="border-collapse:collapse;margin:2px 0">{body}</table>'
 
 
 def _when(value: datetime | None) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -95,13 +95,11 @@ __all__ = [
 PaymentStatus = Literal[
     "PENDING", "FAILED", "AUTHORIZED", "SETTLING", "PARTIALLY_SETTLED", "SETTLED", "DECLINED", "CANCELLED"
 ]
-PAYMENT_STATUSES: tuple[str, ...] = (
-    "PENDING", "FAILED", "AUTHORIZED", "SETTLING", "PARTIALLY_SETTLED", "SETTLED", "DECLINED", "CANCELLED",
-)  # fmt: skip
+PAYMENT_STATUSES: tuple[str, ...] = get_args(PaymentStatus)
 """Every payment status of the spec's ``PaymentStatus`` enum."""
 
 PaymentAction = Literal["authorize", "capture", "cancel", "refund", "adjust-authorization", "resume"]
-ACTIONS: tuple[str, ...] = ("authorize", "capture", "cancel", "refund", "adjust-authorization", "resume")
+ACTIONS: tuple[str, ...] = get_args(PaymentAction)
 """The actions ``POST /payments/{id}/<action>`` takes."""
 
 Expand = list[Literal["transactions.events"]]

@@ -271,10 +271,15 @@ def _inherited_amount(
 ) -> int | None:
     if overrides.get("amount") is not None:
         return int(overrides["amount"])
-    request_order = overrides.get("order") or {}
-    if any(request_order.get(key) is not None for key in _PRICING_KEYS):
+    if _priced_by_request(overrides):
         return money.derived_amount(order)
     return money.session_amount(session.get("amount"), session.get("order"))
+
+
+def _priced_by_request(overrides: Mapping[str, Any]) -> bool:
+    """Whether the request's own order has line items, fees or shipping, so its amount is derived."""
+    request_order = overrides.get("order") or {}
+    return any(request_order.get(key) is not None for key in _PRICING_KEYS)
 
 
 SOURCES = ("session", "overridden", "request")
@@ -324,10 +329,8 @@ def provenance(
             continue
         ours, theirs = overrides.get(key), theirs_all.get(key)
         if key == "amount":
-            request_order = overrides.get("order") or {}
-            derived = any(request_order.get(k) is not None for k in _PRICING_KEYS)
             session_total = money.session_amount(theirs_all.get("amount"), theirs_all.get("order"))
-            place(key, ours is not None or derived, session_total is not None)
+            place(key, ours is not None or _priced_by_request(overrides), session_total is not None)
         elif key in MERGED_OBJECTS and isinstance(value, Mapping):
             ours_map = ours if isinstance(ours, Mapping) else {}
             theirs_map = theirs if isinstance(theirs, Mapping) else {}
@@ -826,7 +829,7 @@ def payment_body(record: PaymentRecord, *, expand: bool = False) -> dict[str, An
         "status": record.status,
         "cardTokenType": "CARD_PAN",
     }
-    for key in ("orderId", "currencyCode", "amount", "order", "customerId", "customer", "metadata"):
+    for key in INHERITED_FIELDS:
         if fields.get(key) is not None:
             body[key] = fields[key]
     method = record.payment_method

@@ -38,7 +38,7 @@ from pydantic import Field, ValidationError
 from primer_nb.api.errors import WebhookSignatureError
 from primer_nb.api.fields import ResponseModel
 from primer_nb.api.protocol import API_VERSION
-from primer_nb.api.timestamps import as_utc
+from primer_nb.api.timestamps import as_utc, expiration_text
 
 __all__ = [
     "ATTEMPT_HEADER",
@@ -143,7 +143,7 @@ SIGNED_EVENTS = PAYMENT_EVENTS | OPERATION_FAILED_EVENTS
 
 def wire_time(when: datetime) -> str:
     """An instant as webhook examples write ``date``: naive UTC with microseconds."""
-    return as_utc(when).replace(tzinfo=None).isoformat(timespec="microseconds")
+    return expiration_text(when)
 
 
 def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

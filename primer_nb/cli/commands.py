@@ -337,6 +337,7 @@ def _listen(args: argparse.Namespace) -> int:
     import os
 
     from primer_nb.api.webhooks import EventType
+    from primer_nb.config.settings import ENV_SANDBOX_KEY, ENV_SANDBOX_URL, LOCAL_SANDBOX_KEY
     from primer_nb.sandbox.serving.handle import SandboxHandle
     from primer_nb.sandbox.serving.server import DEFAULT_PORT
     from primer_nb.webhooks.listen import listen
@@ -346,8 +347,8 @@ def _listen(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"--events {kind}: no such event type", hint=f"choose from {', '.join(EventType)}"
             )
-    url = args.sandbox_url or os.environ.get("PRIMER_NB_SANDBOX_URL") or f"http://127.0.0.1:{DEFAULT_PORT}"
-    key = args.api_key or os.environ.get("PRIMER_NB_SANDBOX_KEY") or "local-sandbox"
+    url = args.sandbox_url or os.environ.get(ENV_SANDBOX_URL) or f"http://127.0.0.1:{DEFAULT_PORT}"
+    key = args.api_key or os.environ.get(ENV_SANDBOX_KEY) or LOCAL_SANDBOX_KEY
     sandbox = SandboxHandle(url, key)
     try:
         return listen(sandbox, port=args.port, forward_to=args.forward_to, events=args.events)
@@ -377,6 +378,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     import os
     import sqlite3
 
+    from primer_nb.config.settings import ENV_SANDBOX_KEY
     from primer_nb.sandbox.core.profile import load_profile
     from primer_nb.sandbox.serving.endpoint import bind
     from primer_nb.sandbox.serving.server import run_sandbox
@@ -404,7 +406,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         try:
             return run_sandbox(
                 db=args.db,
-                api_key=args.api_key or os.environ.get("PRIMER_NB_SANDBOX_KEY") or None,
+                api_key=args.api_key or os.environ.get(ENV_SANDBOX_KEY) or None,
                 profile=profile,
                 deterministic=args.deterministic,
                 strict_version=args.strict_version,

@@ -29,6 +29,7 @@ from typing import TextIO
 
 from primer_nb.__about__ import __version__
 from primer_nb.api.errors import PrimerError
+from primer_nb.config.settings import is_truthy
 
 __all__ = [
     "DEBUG_ENV",
@@ -49,7 +50,6 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 DEBUG_ENV = "PRIMER_NB_DEBUG"
-_TRUE = {"1", "true", "yes", "on"}
 
 
 class CommandError(Exception):
@@ -71,7 +71,7 @@ class UsageError(CommandError):
 
 def debug_requested(flag: bool = False) -> bool:
     """Whether to show tracebacks: ``--debug`` or ``$PRIMER_NB_DEBUG`` set to 1/true/yes/on."""
-    return flag or os.environ.get(DEBUG_ENV, "").strip().lower() in _TRUE
+    return flag or is_truthy(os.environ.get(DEBUG_ENV))
 
 
 def _where(line: int, column: int) -> str:

@@ -256,7 +256,7 @@ class AsyncPrimerClient(BaseClient):
     async def complete_3ds_challenge(self, payment: PaymentRef, *, passed: bool = True) -> ThreeDSAuthResult:
         """The sandbox's 3DS challenge, answered (see :meth:`PrimerClient.complete_3ds_challenge`)."""
         found = payment if isinstance(payment, Payment) else await self.get_payment(payment)
-        call = self._challenge_call(found, "AUTH_SUCCESS" if passed else "AUTH_FAILED")
+        call = self._challenge_call(found, passed)
         return ThreeDSAuthResult.model_validate(self._json(await self._checkout_post(call)))
 
     async def create_many(

@@ -68,7 +68,7 @@ from primer_nb.client.ledger import Ledger
 from primer_nb.client.logfilter import install_log_filter
 from primer_nb.client.preflight import warn_preflight
 from primer_nb.client.retry import RetryPolicy, retry_after
-from primer_nb.config.settings import DEFAULT_TIMEOUT, ENVIRONMENTS, environment_for_url
+from primer_nb.config.settings import DEFAULT_TIMEOUT, ENVIRONMENTS, LOCAL_SANDBOX_KEY, environment_for_url
 
 __all__ = [
     "BaseClient",
@@ -96,9 +96,6 @@ CardLike = str | Mapping[str, Any] | CardInstrument
 
 _RECENT_SESSIONS = 256
 """Session bodies kept in memory to tell inherited payment fields from overridden ones without a ledger."""
-
-# A `primer-nb sandbox` started without --api-key takes any key.
-_ANY_LOCAL_KEY = "local-sandbox"
 
 
 class _Clock(Protocol):
@@ -260,12 +257,7 @@ class BaseClient:
         return self._ledger
 
     def _headers(self) -> dict[str, str]:
-        return {
-            API_KEY_HEADER: self._api_key,
-            API_VERSION_HEADER: API_VERSION,
-            "Accept": "application/json",
-            "User-Agent": f"primer-nb/{__version__}",
-        }
+        return {API_KEY_HEADER: self._api_key, **self._checkout_headers()}
 
     @staticmethod
     def _checkout_headers() -> dict[str, str]:
@@ -565,7 +557,7 @@ class BaseClient:
             self._instrument_sessions[instrument.token] = call.client_token
         return instrument
 
-    def _challenge_call(self, payment: Payment, result: str) -> CheckoutCall:
+    def _challenge_call(self, payment: Payment, passed: bool) -> CheckoutCall:
         if self.environment != "local":
             raise PrimerConfigError(
                 "complete_3ds_challenge() answers the local sandbox's emulated challenge; on Primer's API "
@@ -582,7 +574,7 @@ class BaseClient:
                 model="Payment",
             )  # fmt: skip
         pci_url, access_token = _checkout_claims(action.client_token, "complete a 3DS challenge")
-        body = {} if result == "AUTH_SUCCESS" else {"challengeResult": result}
+        body = {} if passed else {"challengeResult": "AUTH_FAILED"}
         return CheckoutCall(
             f"{pci_url.rstrip('/')}{three_ds_auth_path(token)}", body, {CHECKOUT_TOKEN_HEADER: access_token}
         )
@@ -699,7 +691,7 @@ def _resolve(
             "as do LocalSandbox() and SandboxProcess()"
         )
     if chosen == "local":
-        return chosen, url.rstrip("/"), api_key or _ANY_LOCAL_KEY
+        return chosen, url.rstrip("/"), api_key or LOCAL_SANDBOX_KEY
     if not api_key:
         raise PrimerConfigError(
             f"environment {chosen!r} needs an API key. Put PRIMER_API_KEY in the environment or a .env file "

@@ -266,7 +266,7 @@ class PrimerClient(BaseClient):
         :meth:`resume_payment` with the result's ``resume_token``.
         """
         found = payment if isinstance(payment, Payment) else self.get_payment(payment)
-        call = self._challenge_call(found, "AUTH_SUCCESS" if passed else "AUTH_FAILED")
+        call = self._challenge_call(found, passed)
         return ThreeDSAuthResult.model_validate(self._json(self._checkout_post(call)))
 
     # ------------------------------------------------------------------ lifecycle

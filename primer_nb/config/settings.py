@@ -33,6 +33,7 @@ __all__ = [
     "ENVIRONMENTS",
     "ENV_SANDBOX_KEY",
     "ENV_SANDBOX_URL",
+    "LOCAL_SANDBOX_KEY",
     "Environment",
     "Settings",
     "deterministic_requested",
@@ -57,6 +58,8 @@ ENV_SANDBOX_URL = "PRIMER_NB_SANDBOX_URL"
 """Names a running local sandbox for ``connect()`` to use (a notebook runner sets it for its kernels)."""
 ENV_SANDBOX_KEY = "PRIMER_NB_SANDBOX_KEY"
 """That sandbox's key; also ``primer-nb sandbox``'s default ``--api-key``."""
+LOCAL_SANDBOX_KEY = "local-sandbox"
+"""The key sent to a local sandbox when none is given (one started without ``--api-key`` takes any key)."""
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -147,7 +150,7 @@ def resolve_settings(
     chosen = (environment or sources.get("PRIMER_ENVIRONMENT") or implied).lower()
     if chosen not in ENVIRONMENTS:
         raise PrimerConfigError(f"PRIMER_ENVIRONMENT is {chosen!r}; use one of: {', '.join(ENVIRONMENTS)}.")
-    url = base_url or sources.get("PRIMER_BASE_URL") or ENVIRONMENTS[chosen]
+    url = url_given or ENVIRONMENTS[chosen]
     allowed = (
         allow_production
         if allow_production is not None

@@ -7,11 +7,14 @@ import html
 import logging
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import ipywidgets as widgets
 
-__all__ = ["ErrorText", "Looks", "QuietValue", "breakable", "labelled", "safe_callback"]
+if TYPE_CHECKING:
+    from primer_nb.api.errors import PrimerAPIError
+
+__all__ = ["ErrorText", "Looks", "QuietValue", "api_failure", "breakable", "labelled", "safe_callback"]
 
 logger = logging.getLogger("primer_nb.widgets")
 _Func = TypeVar("_Func", bound=Callable[..., Any])
@@ -100,6 +103,12 @@ class QuietValue:
             self.value = value
         finally:
             self._updating = False
+
+
+def api_failure(exc: PrimerAPIError) -> str:
+    """One line for an error answer: status, error id and description, then how to fix it if Primer says."""
+    headline = f"{exc.status_code} {exc.error_id or ''}: {exc.description or ''}".strip()
+    return headline + (f" How to fix: {exc.recovery_suggestion}" if exc.recovery_suggestion else "")
 
 
 def breakable(name: str) -> str:

@@ -14,7 +14,7 @@ from primer_nb.api.display import format_amount, payment_html
 from primer_nb.api.errors import PrimerAPIError, PrimerError, PrimerValidationError
 from primer_nb.api.payment import Payment
 from primer_nb.api.session import ClientSession
-from primer_nb.widgets._common import ErrorText, Looks, QuietValue, labelled, safe_callback
+from primer_nb.widgets._common import ErrorText, Looks, QuietValue, api_failure, labelled, safe_callback
 
 __all__ = ["CARD_CHOICES", "PaymentPanel"]
 
@@ -337,9 +337,7 @@ class PaymentPanel(QuietValue, widgets.VBox):
 
     def _show_failure(self, exc: PrimerError) -> None:
         if isinstance(exc, PrimerAPIError):
-            headline = f"{exc.status_code} {exc.error_id or ''}: {exc.description or ''}".strip()
-            fix = f" How to fix: {exc.recovery_suggestion}" if exc.recovery_suggestion else ""
-            self.message.show(headline + fix)
+            self.message.show(api_failure(exc))
             amount_errors = [e.description for e in exc.field_errors if e.path == "$.amount"]
             if amount_errors:
                 self.amount_error.show(amount_errors)

@@ -18,7 +18,7 @@ from primer_nb.api.errors import FieldError, PrimerAPIError, PrimerError, Primer
 from primer_nb.api.patching import patch_body
 from primer_nb.api.session import ClientSession, ClientSessionRequest
 from primer_nb.api.validation import parse_request
-from primer_nb.widgets._common import ErrorText, Looks, labelled, safe_callback
+from primer_nb.widgets._common import ErrorText, Looks, api_failure, labelled, safe_callback
 from primer_nb.widgets.customer import CustomerForm
 from primer_nb.widgets.line_items import LineItemsForm
 from primer_nb.widgets.metadata import MetadataForm
@@ -331,9 +331,7 @@ class SessionBuilder(widgets.VBox):
             self.message.show(f"The request is not valid ({len(found)} problem(s)); see the fields.")
         elif isinstance(exc, PrimerAPIError):
             found = exc.field_errors
-            headline = f"{exc.status_code} {exc.error_id or ''}: {exc.description or ''}".strip()
-            fix = f" How to fix: {exc.recovery_suggestion}" if exc.recovery_suggestion else ""
-            self.message.show(headline + fix)
+            self.message.show(api_failure(exc))
         else:
             self.message.show(str(exc))
         unplaced = [e for e in found if not self._place(e)]

@@ -356,9 +356,7 @@ class PaymentService:
         record = tables.payment(payment_id)
         if record is None or (session_id is not None and record.session_id != session_id):
             status, error_id, description = _NOT_FOUND.get(action, _NOT_FOUND_DEFAULT)
-            return self.error(
-                status, error_id, description, "Check the payment id (GET /payments lists them)."
-            )
+            return self.error(status, error_id, description, _CHECK_ID)
         record = self._settled(tables, record, events)  # a refusal still commits the settlement
         now = self.clock.now()
         result = self._rule(action, record, request, now)
@@ -420,9 +418,7 @@ class PaymentService:
         record = self.record(payment_id)
         if record is None:
             status, error_id, description = _NOT_FOUND_DEFAULT
-            return self.error(
-                status, error_id, description, "Check the payment id (GET /payments lists them)."
-            )
+            return self.error(status, error_id, description, _CHECK_ID)
         return Reply(200, payment_body(record, expand=expanded))
 
     def search(self, query: Iterable[tuple[str, str]]) -> Reply:

@@ -23,7 +23,7 @@ from primer_nb.api.masking import mask_key
 from primer_nb.api.protocol import API_KEY_HEADER, API_VERSION, API_VERSION_HEADER
 from primer_nb.api.timestamps import as_utc
 from primer_nb.api.webhooks import EventType
-from primer_nb.config.settings import ENV_SANDBOX_KEY, ENV_SANDBOX_URL
+from primer_nb.config.settings import ENV_SANDBOX_KEY, ENV_SANDBOX_URL, LOCAL_SANDBOX_KEY
 from primer_nb.sandbox.core.faults import FaultControls, FaultSettings
 from primer_nb.sandbox.core.webhooks import WebhookControls, WebhookFaultSettings
 
@@ -263,7 +263,7 @@ def from_environment() -> SandboxHandle | None:
     url = os.environ.get(ENV_SANDBOX_URL)
     if not url:
         return None
-    return SandboxHandle(url, os.environ.get(ENV_SANDBOX_KEY) or "local-sandbox")
+    return SandboxHandle(url, os.environ.get(ENV_SANDBOX_KEY) or LOCAL_SANDBOX_KEY)
 
 
 def _instant(text: str) -> datetime:
